@@ -1,0 +1,196 @@
+"""Extractive answer writing: pick the sentences that answer the question and cite each one.
+
+Pure over its inputs: passages, the store's units and vectors, the question's
+vector.  Scores every sentence of the top passages (embedding cosine + idf
+weighted term overlap + the passage's fused rank), drops near-duplicates,
+keeps list lead-ins with their items, orders the result by document and
+position, and numbers one citation per quoted span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import ComposeSettings
+from .retrieve import Store, expand_query, tokenize
+from .types import Citation, Passage, Statement, Unit
+
+DOSE_INTENT = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg|given|administered|schedule)\b", re.I)
+DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq|cGy)", re.I)
+ANAPHORA = re.compile(r"^(In this|This|These|That|Those|It|Its|They|Such|In addition|However|Thus|Another|"
+                      r"The other|In contrast|Similar|Of the|Among)\b")
+NUMERIC_INTENT = re.compile(r"\b(dose|dosage|dosing|how much|how many|how long|rate|percent|percentage|%|mg|mcg|"
+                            r"survival|chance|odds|age|old|years|months|cGy|often|number)\b", re.I)
+HAS_NUMBER = re.compile(r"\d")
+
+
+@dataclass
+class Scored:
+    unit: Unit
+    score: float
+    cosine: float
+    overlap: float
+    passage: Passage
+
+
+@dataclass
+class Draft:
+    """A drafted answer: statements with citation numbers, the citations, and how relevant the best was."""
+
+    statements: list[Statement] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    best_score: float = 0.0
+    scored: list[Scored] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        return render(self.statements)
+
+
+def render(statements: list[Statement]) -> str:
+    """Markdown with an ``[n]`` marker after every statement; list items on their own lines."""
+    out: list[str] = []
+    for s in statements:
+        marks = "".join(f"[{n}]" for n in s.cites)
+        line = f"{s.text} {marks}".strip()
+        if s.bullet:
+            out.append(("\n" if out and not out[-1].startswith("\n- ") else "") + "\n- " + line)
+        else:
+            out.append(("\n\n" if out and out[-1].startswith("\n- ") else (" " if out else "")) + line)
+    return "".join(out).strip()
+
+
+Concept = tuple[frozenset[str], float]  # alternative tokens, weight
+
+
+def overlap_score(concepts: list[Concept], text: str) -> float:
+    """Weighted share of the question's concepts found in ``text`` (a concept matches through any alias)."""
+    if not concepts:
+        return 0.0
+    toks = set(tokenize(text))
+    total = sum(w for _, w in concepts)
+    return sum(w for alts, w in concepts if alts & toks) / total
+
+
+def query_terms(question: str, idf: dict[str, float]) -> list[Concept]:
+    """The question's concepts: each lexicon group it names (with all aliases), then each other word."""
+    from .lexicon import load_lexicon
+
+    default = max(idf.values()) if idf else 1.0
+    concepts: list[Concept] = []
+    covered: set[str] = set()
+    for group, name in load_lexicon().find(question):
+        own = tokenize(name)
+        covered.update(own)
+        alts = frozenset(t for n in group.names for t in tokenize(n) if len(t) > 2 or n == name)
+        if own:
+            concepts.append((alts | frozenset(own), max(idf.get(t, default) for t in own) * 0.8))
+    for tok in dict.fromkeys(tokenize(question)):
+        if tok not in covered:
+            concepts.append((frozenset({tok}), idf.get(tok, default)))
+    return concepts
+
+
+def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store: Store,
+                idf: dict[str, float]) -> list[Scored]:
+    terms = query_terms(question, idf)
+    asked = _populations(question)
+    numeric = bool(NUMERIC_INTENT.search(question))
+    dose = bool(DOSE_INTENT.search(question))
+    out: list[Scored] = []
+    seen: set[str] = set()
+    by_pos = {(u.doc_id, u.position): u for u in store.units.values()}
+    for rank, p in enumerate(passages):
+        for uid in p.chunk.unit_ids:
+            if uid in seen or uid not in store.units:
+                continue
+            seen.add(uid)
+            u = store.units[uid]
+            cos = float(store.unit_vector(uid) @ qvec)
+            leaf = u.section.split(" > ")[-1]
+            context = ""
+            prev = by_pos.get((u.doc_id, u.position - 1))
+            if prev is not None and prev.section == u.section and ANAPHORA.match(u.text):
+                # "In this patient population, the dosage is ...": the previous sentence says which population.
+                cos = max(cos, 0.5 * cos + 0.5 * float(store.unit_vector(prev.id) @ qvec))
+                context = prev.text
+            ov = max(overlap_score(terms, f"{leaf} {u.text}"), 0.8 * overlap_score(terms, f"{leaf} {context} {u.text}"))
+            score = 0.6 * cos + 0.4 * ov + 0.04 * (len(passages) - rank) / len(passages)
+            pops = _populations(f"{context} {u.text}")
+            if asked and pops and not (pops & asked):
+                score -= 0.08  # about another population than the one asked about
+            if dose and DOSE_UNIT.search(u.text):
+                score += 0.08
+            elif numeric and HAS_NUMBER.search(u.text):
+                score += 0.04
+            if u.kind == "item" and len(u.text) < 40:
+                score -= 0.05
+            out.append(Scored(u, score, cos, ov, p))
+    return sorted(out, key=lambda s: -s.score)
+
+
+def _populations(text: str) -> set[str]:
+    from .lexicon import load_lexicon
+
+    return {g.canonical for g, _ in load_lexicon().find(text, ("population",))} & {"children", "adults"}
+
+
+def jaccard(a: str, b: str) -> float:
+    sa, sb = set(tokenize(a)), set(tokenize(b))
+    return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
+
+
+def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Store, idf: dict[str, float],
+            cfg: ComposeSettings) -> Draft:
+    scored = score_units(question, qvec, passages, store, idf)
+    draft = Draft(best_score=scored[0].score if scored else 0.0, scored=scored)
+    if not scored:
+        return draft
+    floor = max(cfg.min_sentence_score, draft.best_score * 0.8)
+    picked: list[Scored] = []
+    for s in scored:
+        if s.score < floor or len(picked) >= cfg.max_sentences:
+            break
+        if sum(len(p.unit.text) for p in picked) + len(s.unit.text) > cfg.max_chars and picked:
+            continue
+        if any(jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard for p in picked):
+            continue
+        picked.append(s)
+    by_pos = {(u.doc_id, u.position): u for u in store.units.values()}
+    for s in list(picked):
+        prev = by_pos.get((s.unit.doc_id, s.unit.position - 1))
+        if prev is not None and prev.section == s.unit.section and ANAPHORA.match(s.unit.text) \
+                and all(p.unit.id != prev.id for p in picked):
+            picked.append(Scored(prev, s.score, s.cosine, s.overlap, s.passage))  # what "this" refers to
+    _build(draft, picked, store)
+    return draft
+
+
+def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
+    """Expand lists, order by document and position, number citations."""
+    by_doc_rank: dict[str, int] = {}
+    for s in picked:
+        by_doc_rank.setdefault(s.unit.doc_id, len(by_doc_rank))
+    groups: dict[str, tuple[Scored, list[Unit]]] = {}
+    for s in picked:
+        u = s.unit
+        lead_id = u.id if u.kind == "lead" else (u.lead if u.kind == "item" else "")
+        if lead_id and lead_id in store.units:
+            items = [x for x in store.units.values() if x.lead == lead_id]
+            items.sort(key=lambda x: x.position)
+            lead = store.units[lead_id]
+            if lead_id not in groups:
+                groups[lead_id] = (s, [lead] + items[:12])
+        elif u.id not in groups:
+            groups[u.id] = (s, [u])
+    ordered = sorted(groups.values(), key=lambda g: (by_doc_rank[g[1][0].doc_id], g[1][0].position))
+    for s, units in ordered:
+        first, last = units[0], units[-1]
+        doc = store.docs[first.doc_id]
+        n = len(draft.citations) + 1
+        draft.citations.append(Citation(n, s.passage.chunk.id, doc.id, doc.title, first.section, first.start,
+                                        last.end, doc.raw[first.start:last.end], first.id))
+        for i, u in enumerate(units):
+            draft.statements.append(Statement(u.text, [n], u.id, bullet=i > 0 and u.kind == "item"))

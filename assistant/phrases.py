@@ -1,0 +1,28 @@
+"""Fixed phrases: the composer, the rules layer, the UI and the tests all import these."""
+
+from __future__ import annotations
+
+NOT_COVERED = ("I can't answer that from the sources I have: they do not cover this question. "
+               "Please ask your care team, or see the closest sources below.")
+OFF_TOPIC = ("I can only answer questions about relapsed or refractory acute lymphoblastic leukemia (ALL), "
+             "from a small set of source documents.")
+NOTHING_SURVIVED = ("I can't give an answer I could check against the sources for this question. "
+                    "Please ask your care team, or see the closest sources below.")
+INJECTION = ("I can't change how I work: I answer only from the source documents, with a citation "
+             "for every statement.")
+
+SAFETY_PERSONAL = ("This is general information from the sources, not advice for a particular person. "
+                   "Doses and treatment choices for a specific patient must be decided with the treating team.")
+SAFETY_URGENT = ("If someone on treatment for leukemia has a fever, bleeding, confusion, trouble breathing or "
+                 "another sudden change, contact the treating team or emergency services now. Do not wait "
+                 "for an answer here.")
+POPULATION = "The cited source {title} ({publisher}) is written about {population}; your question is about {asked}."
+CONFLICT = "The sources differ on {topic}: {values}."
+OUTDATED = ("Sources differ on {topic}: {older} says one thing, but {newer}, dated {newer_date}, says it {change}. "
+            "The newer source is shown first.")
+
+VERDICT_SUMMARY = "{passed} of {total} statements checked against the sources"
+
+ERROR_EMPTY = "Please type a question."
+ERROR_TOO_LONG = "That question is too long ({length:,} characters); please keep it under {limit:,} characters."
+ERROR_INTERNAL = "Something went wrong while answering. The question was not lost; please try again."

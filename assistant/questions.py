@@ -1,0 +1,121 @@
+"""Pure checks on the question itself: clean it, and tell its intent.
+
+``sanitize`` turns raw user text into a safe question (or raises InputError);
+``intent`` flags personal advice, emergencies, prompt injection, off-topic
+questions and the population asked about; ``retrieval_query`` folds earlier
+turns into follow-ups ("what about in kids?").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import InputError
+from .lexicon import load_lexicon
+from .phrases import ERROR_EMPTY, ERROR_TOO_LONG
+
+INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
+CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+PERSONAL = re.compile(
+    r"\b(my|our|his|her)\s+(\d+[- ]?(year|yr|kg)[- ]?old\s+)?(son|daughter|child|kid|kids|baby|boy|girl|husband|wife|"
+    r"partner|mom|mum|mother|dad|father|brother|sister|friend|grandson|granddaughter|patient|teen|teenager)\b|"
+    r"\bshould (i|we|he|she|they|my)\b|\b(can|could|may) (i|we) (take|give|stop|skip|switch|double|increase)\b|"
+    r"\b(i|we) (am|are|'m|'re)? ?(taking|on|getting)\b|\bfor me\b|\bmy (dose|treatment|doctor|oncologist|"
+    r"chemo|leukemia|leukaemia|all|cancer|blood|counts?)\b|\b\d+(\.\d+)?\s?kg\b|\bhow much should\b|"
+    r"\b(i|we) (have|was|were|got) (been )?(diagnosed|relapsed)\b|\bshould (he|she) (take|get|have|switch)\b",
+    re.I)
+EMERGENCY = re.compile(
+    r"\bfever\b|\btemperature\b|\bchills\b|\bbleed(ing|s)?\b|\bbruis|\bconfus|\bseizure|\bconvuls|"
+    r"\b(can't|cannot|trouble|difficulty|hard to|struggling to) breath|\bshort(ness)? of breath|\bchest pain\b|"
+    r"\bunconscious\b|\bpassed out\b|\bfaint|\bunresponsive\b|\bnot waking\b|\bsevere (pain|headache)\b|"
+    r"\bblood in (the )?(urine|stool)\b|\bvomiting blood\b|\bemergency\b|\bcan't stop\b",
+    re.I)
+INJECTION = re.compile(
+    r"\bignore (all |any |the |your |previous |prior |above |earlier )*(instructions|rules|prompts?|directions)\b|"
+    r"\b(system|hidden|initial) prompt\b|\breveal (your|the) (instructions|rules|prompt)\b|\byou are now\b|"
+    r"\bDAN\b|\bjailbreak|\bdeveloper mode\b|\bwithout (any )?citations?\b|\bno citations\b|"
+    r"\b(rules?|safety|filters?) (are |is )?(disabled|off|suspended)\b|\bdisregard\b|\bpretend (to be|you)\b|"
+    r"\bact as\b|\bforget (all|everything|your)\b|\boverride\b|<\|im_start\|>|\[INST\]|^\s*SYSTEM\s*:|"
+    r"\bprint your\b|\brepeat (the|your) (instructions|prompt)\b|\bconfirm it\b|\bsay (that|yes)\b",
+    re.I | re.M)
+DOMAIN = re.compile(
+    r"leuk|leuc|lymph|\ball\b|cancer|tumou?r|oncolog|chemo|remission|relaps|refractor|marrow|transplant|"
+    r"\bhct\b|\bsct\b|\bbmt\b|\bcar[- ]?t\b|blast|\bmrd\b|\bcns\b|philadelphia|\bph[+-]|tki|kinase|"
+    r"\bcr\b|cytokine|dose|dosage|drug|treatment|therapy|trial|survival|prognos|relapse|cure|platelet|"
+    r"intrathecal|radiation|spinal|antibod|infusion|hematolog|haematolog|oncologist|induction|salvage",
+    re.I)
+FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|what if|in|for|same for|also|then|is it|"
+                       r"are they|does it|do they|what's the|which)\b|\b(it|its|they|them|this|that|those|these|"
+                       r"there|kids|children|adults)\??$", re.I)
+
+
+@dataclass(frozen=True)
+class Intent:
+    personal: bool
+    emergency: bool
+    injection: bool
+    on_topic: bool
+    population: str  # "children" | "adults" | ""
+
+
+def sanitize(text: object, max_chars: int) -> str:
+    """A clean question or InputError: control and invisible characters removed, NFKC, length-capped."""
+    if not isinstance(text, str):
+        raise InputError(ERROR_EMPTY)
+    if len(text) > max_chars * 4:
+        raise InputError(ERROR_TOO_LONG.format(length=len(text), limit=max_chars))
+    text = unicodedata.normalize("NFKC", text)
+    text = CONTROL.sub(" ", INVISIBLE.sub("", text))
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cs", "Co", "Cn"))
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        raise InputError(ERROR_EMPTY)
+    if len(text) > max_chars:
+        raise InputError(ERROR_TOO_LONG.format(length=len(text), limit=max_chars))
+    return text
+
+
+def intent(question: str) -> Intent:
+    lex = load_lexicon()
+    pops = {g.canonical for g, _ in lex.find(question, ("population",))}
+    population = "children" if "children" in pops else ("adults" if "adults" in pops else "")
+    on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
+    return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),
+                  bool(INJECTION.search(question)), on_topic, population)
+
+
+def strip_injection(question: str) -> str:
+    """The question without the sentences that carry an injection attempt."""
+    parts = re.split(r"(?<=[.!?\n])\s+", question)
+    kept = [p for p in parts if not INJECTION.search(p)]
+    return " ".join(kept).strip()
+
+
+def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
+    """For a short follow-up, prepend the last user question so retrieval keeps the topic."""
+    users = [h.get("content", "") for h in history if h.get("role") == "user" and isinstance(h.get("content"), str)]
+    if not users:
+        return question
+    words = re.findall(r"\w+", question)
+    if len(words) <= 6 or FOLLOW_UP.search(question.strip()):
+        return f"{users[-1][:500]} {question}"
+    return question
+
+
+def clean_history(history: object, max_turns: int, max_chars: int) -> list[dict[str, str]]:
+    """Well-formed, truncated history; anything malformed is dropped rather than failing."""
+    if not isinstance(history, list):
+        return []
+    out = []
+    for turn in history[-max_turns:] if max_turns else []:
+        if not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant"):
+            continue
+        content = turn.get("content")
+        if isinstance(content, list):  # Gradio 6 message parts
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(content, str) and content.strip():
+            out.append({"role": turn["role"], "content": CONTROL.sub(" ", INVISIBLE.sub("", content))[:max_chars]})
+    return out

@@ -1,0 +1,239 @@
+"""Dense (Chroma) + lexical (BM25) retrieval, fused with reciprocal rank fusion.
+
+:class:`Store` opens the live index build once (chunks, units, unit vectors,
+BM25) and checks it; :func:`rrf` and :func:`tokenize` are pure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import Settings
+from .corpus import load_corpus
+from .embedders import Embedder
+from .errors import IndexDamagedError, IndexError_
+from .index import check_sqlite, chroma_client, collection_names, require_pointer
+from .lexicon import load_lexicon
+from .types import Chunk, Document, Passage, Unit
+
+STOPWORDS = frozenset("""a an and are as at be been being but by can could did do does doing for from had has have
+how i if in into is it its me my of on or our should so than that the their them then there these they this to
+was we were what when where which who whom why will with would you your about after before also any more most
+other some such only own same too very just am s t don now tell please know""".split())
+TOKEN = re.compile(r"[a-z0-9]+(?:[-/+][a-z0-9]+)*\+?")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased content tokens; hyphenated words also yield their parts."""
+    out: list[str] = []
+    for tok in TOKEN.findall(text.lower().replace("²", "2")):
+        if tok in STOPWORDS:
+            continue
+        out.append(tok)
+        if "-" in tok:
+            out.extend(p for p in tok.split("-") if p and p not in STOPWORDS)
+    return out
+
+
+def rrf(rankings: Iterable[list[str]], k: int = 60) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion of several best-first id lists."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def expand_query(question: str, dense: bool = False) -> str:
+    """The question plus other names of the drugs, therapies and abbreviations it mentions."""
+    lex = load_lexicon()
+    if dense:
+        extra = [n for g, name in lex.find(question, ("drug", "therapy"))
+                 for n in g.names[:2] if n.lower() != name.lower()]
+    else:
+        extra = lex.expand(question)
+    return question if not extra else f"{question} ({'; '.join(dict.fromkeys(extra))})"
+
+
+@dataclass
+class Store:
+    """The live index build, opened and checked once."""
+
+    settings: Settings
+    docs: dict[str, Document]
+    chunks: dict[str, Chunk]
+    units: dict[str, Unit]
+    unit_vectors: np.ndarray
+    unit_rows: dict[str, int]
+    collection: Any
+    build: str
+    bm25: Any = None
+    chunk_order: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder) -> Store:
+        ptr = require_pointer(settings)
+        if ptr.get("model") != embedder.name:
+            raise IndexError_(f"The index was built with {ptr.get('model')}, not {embedder.name}.")
+        if not settings.index.chroma_url:
+            check_sqlite(settings.index.dir)
+        client = chroma_client(settings)
+        cname, uname = collection_names(settings.index.collection_prefix, ptr["build"])
+        try:
+            ccol = client.get_collection(cname, embedding_function=None)
+            ucol = client.get_collection(uname, embedding_function=None)
+            cgot = ccol.get(include=["documents", "metadatas"])
+            ugot = ucol.get(include=["documents", "metadatas", "embeddings"])
+        except Exception as exc:
+            raise IndexDamagedError(f"The index build {ptr['build']} cannot be read ({exc}).") from exc
+        if len(cgot["ids"]) != ptr["chunks"] or len(ugot["ids"]) != ptr["units"]:
+            raise IndexDamagedError(
+                f"The index holds {len(cgot['ids'])} chunks and {len(ugot['ids'])} sentences; "
+                f"its manifest says {ptr['chunks']} and {ptr['units']}.")
+        chunks = {i: _chunk(i, d, m) for i, d, m in zip(cgot["ids"], cgot["documents"], cgot["metadatas"],
+                                                         strict=True)}
+        units = {i: _unit(i, d, m) for i, d, m in zip(ugot["ids"], ugot["documents"], ugot["metadatas"],
+                                                       strict=True)}
+        docs = {d.id: d for d in load_corpus(settings.corpus.dir, settings.corpus.manifest)}
+        store = cls(settings, docs, chunks, units, np.asarray(ugot["embeddings"], dtype=np.float32),
+                    {i: r for r, i in enumerate(ugot["ids"])}, ccol, ptr["build"])
+        store.chunk_order = sorted(chunks, key=lambda c: (chunks[c].doc_id, chunks[c].position))
+        store.probe(embedder)
+        return store
+
+    def probe(self, embedder: Embedder) -> None:
+        """A query that must return k results: catches truncated or missing segment files."""
+        k = min(3, len(self.chunks))
+        if not k:
+            raise IndexDamagedError("The index is empty.")
+        vec = embedder.embed(["relapsed acute lymphoblastic leukemia treatment"])[0]
+        try:
+            got = self.collection.query(query_embeddings=[vec.tolist()], n_results=k)
+        except Exception as exc:
+            raise IndexDamagedError(f"The index failed its probe query ({exc}).") from exc
+        if len(got["ids"][0]) < k or any(i not in self.chunks for i in got["ids"][0]):
+            raise IndexDamagedError("The index failed its probe query (too few or unknown results).")
+
+    def bm25_index(self) -> Any:
+        if self.bm25 is None:
+            from rank_bm25 import BM25Okapi
+
+            self.bm25 = BM25Okapi([tokenize(f"{self.chunks[c].section} {self.chunks[c].text}")
+                                   for c in self.chunk_order])
+        return self.bm25
+
+    def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        got = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, len(self.chunks)),
+                                    include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def lexical(self, query: str, n: int) -> list[tuple[str, float]]:
+        tokens = tokenize(query)
+        if not tokens:
+            return []
+        scores = self.bm25_index().get_scores(tokens)
+        top = np.argsort(-scores)[:n]
+        return [(self.chunk_order[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def unit_vector(self, unit_id: str) -> np.ndarray:
+        return self.unit_vectors[self.unit_rows[unit_id]]
+
+
+@dataclass
+class Retrieval:
+    passages: list[Passage]
+    query_vector: np.ndarray
+    timings_ms: dict[str, float]
+
+
+class Retriever:
+    """Hybrid retrieval over a :class:`Store` (strategy: hybrid, dense or bm25)."""
+
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
+        self.store, self.embedder, self.settings = store, embedder, settings
+
+    def retrieve(self, query: str, top_k: int | None = None, strategy: str | None = None) -> Retrieval:
+        rs = self.settings.retrieval
+        strategy = strategy or rs.strategy
+        top_k = top_k or rs.top_k
+        t: dict[str, float] = {}
+        t0 = time.perf_counter()
+        dense_q = expand_query(query, dense=True) if rs.expand_query else query
+        vec = self.embedder.embed([dense_q])[0]
+        t["embed"] = _ms(t0)
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if strategy in ("hybrid", "dense"):
+            t0 = time.perf_counter()
+            dense = self.store.dense(vec, rs.candidates)
+            t["dense"] = _ms(t0)
+        if strategy in ("hybrid", "bm25"):
+            t0 = time.perf_counter()
+            lexical = self.store.lexical(expand_query(query) if rs.expand_query else query, rs.candidates)
+            t["bm25"] = _ms(t0)
+        t0 = time.perf_counter()
+        fused = rrf([[i for i, _ in dense], [i for i, _ in lexical]], rs.rrf_k)
+        dense_rank = {i: r for r, (i, _) in enumerate(dense)}
+        dense_score = dict(dense)
+        bm25_rank = {i: r for r, (i, _) in enumerate(lexical)}
+        passages = [Passage(self.store.chunks[i], s, dense_rank.get(i), bm25_rank.get(i), dense_score.get(i))
+                    for i, s in fused[:top_k]]
+        t["fusion"] = _ms(t0)
+        return Retrieval(passages, vec, t)
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def _chunk(cid: str, text: str, m: dict[str, Any]) -> Chunk:
+    return Chunk(cid, m["doc_id"], m["section"], int(m["start"]), int(m["end"]), text,
+                 tuple(json.loads(m["unit_ids"])), int(m["position"]))
+
+
+def _unit(uid: str, text: str, m: dict[str, Any]) -> Unit:
+    return Unit(uid, m["doc_id"], int(m["start"]), int(m["end"]), text, m["section"], m["kind"], m["lead"],
+                tuple(json.loads(m["refs"])), int(m["position"]))
+
+
+def idf_weights(store: Store) -> dict[str, float]:
+    """Inverse document frequency of tokens over the chunks (for sentence scoring)."""
+    df: dict[str, int] = {}
+    for c in store.chunks.values():
+        for tok in set(tokenize(c.text)):
+            df[tok] = df.get(tok, 0) + 1
+    n = max(1, len(store.chunks))
+    return {tok: math.log(1 + n / d) for tok, d in df.items()}
+
+
+def as_langchain_retriever(retriever: Retriever, k: int = 5):  # noqa: ANN201 - a langchain BaseRetriever
+    """This retriever behind LangChain's ``BaseRetriever`` interface (langchain-core imported lazily)."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+
+    class AssistantRetriever(BaseRetriever):
+        """Hybrid dense + BM25 retrieval over the assistant's Chroma index."""
+
+        inner: Any
+        k: int = 5
+
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+                                    ) -> list[LCDocument]:
+            out = []
+            for p in self.inner.retrieve(query, top_k=self.k).passages:
+                c = p.chunk
+                out.append(LCDocument(page_content=c.text, id=c.id, metadata={
+                    "chunk_id": c.id, "doc_id": c.doc_id, "section": c.section, "start": c.start, "end": c.end,
+                    "score": p.score}))
+            return out
+
+    return AssistantRetriever(inner=retriever, k=k)

@@ -1,0 +1,235 @@
+"""The deterministic rules layer: pure functions from an answer to a verdict.
+
+Sentence rules (each gives pass/fail with a reason for one statement):
+
+    citation    every statement carries a marker and every marker resolves
+    support     the statement's content words are contained in its cited text
+    numbers     every number (with unit, range) stands in the cited text
+    drugs       every drug or therapy named stands in the cited text (any alias)
+    qualifiers  negations and qualifiers ("not", "only", "less than", ...) match the source
+    population  population words ("children", "adults") stand in the cited text
+
+Answer rules (questions.py decides the question's intent; here they become
+notices): population notice, conflict and currency, abstention.  Fail-closed:
+:func:`verify` removes every statement that fails a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .lexicon import load_lexicon
+from .numbers import fmt, missing_quantities, word_numbers
+from .retrieve import tokenize
+from .types import Statement
+
+RULES = {
+    "citation": "Every factual statement carries at least one [n] marker, and every marker resolves to a passage.",
+    "support": "The statement's content words are contained in its cited text.",
+    "numbers": "Every number, unit and range in the statement appears in the cited text.",
+    "drugs": "Every drug or therapy named in the statement appears in the cited text (by name or alias).",
+    "qualifiers": "Negations and qualifiers (not, no, only, rarely, less than, at least, approximately...) "
+                  "match the source.",
+    "population": "Population words (children, adults, boys...) in the statement appear in the cited text.",
+}
+
+QUALIFIERS = {
+    "not": r"\bnot\b|n't\b|\bcannot\b", "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b",
+    "only": r"\bonly\b|\bsolely\b", "rarely": r"\brarely\b|\bseldom\b", "usually": r"\busually\b|\btypically\b",
+    "often": r"\boften\b|\bfrequently\b|\bcommonly\b", "sometimes": r"\bsometimes\b|\boccasionally\b",
+    "less than": r"\bless than\b|\bfewer than\b|<|\bbelow\b|\bunder\s+\d+(\.\d+)?\s*(%|percent)",
+    "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bover\s+\d+(\.\d+)?\s*(%|percent)",
+    "at least": r"\bat least\b|≥|\bor more\b|\bminimum\b", "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|"
+    r"\bor less\b|\bnot to exceed\b|\bmaximum\b",
+    "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
+    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"\ball\b(?! patients)|\bevery\b|\balways\b",
+    "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|\bfew\b|\bfewer\b",
+    "may": r"\bmay\b|\bmight\b|\bcould\b|\bpossibly\b", "superior": r"\bsuperior\b|\bbetter\b|\bimproved\b",
+    "inferior": r"\binferior\b|\bworse\b|\bpoorer\b|\blower\b", "higher": r"\bhigher\b|\bincreased?\b",
+    "unknown": r"\bunknown\b|\bunclear\b|\buncertain\b|\bnot known\b",
+    "small": r"\bsmall\b|\blittle\b|\blimited\b|\bslight", "large": r"\blarge\b|\bbig\b|\bmajor\b|\bsubstantial",
+    "more": r"\bmore\b", "less": r"\bless\b", "early": r"\bearly\b|\bearlier\b", "late": r"\blate\b|\blater\b",
+    "increase": r"\bincrease|\bimprove|\bgain", "decrease": r"\bdecrease|\breduce|\bdecline|\bloss\b",
+}
+_QUAL = {k: re.compile(v, re.I) for k, v in QUALIFIERS.items()}
+
+
+@dataclass
+class CitedText:
+    """What a marker [n] points to: the quoted text and its source's metadata."""
+
+    n: int
+    text: str
+    doc_id: str = ""
+    audience_age: str = ""
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    ok: bool
+    reason: str = ""
+
+
+@dataclass
+class SentenceVerdict:
+    sentence: str
+    cites: list[int]
+    ok: bool
+    results: list[RuleResult] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    sentences: list[SentenceVerdict]
+    removed: list[SentenceVerdict] = field(default_factory=list)
+    notices: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for s in self.sentences if s.ok)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": len(self.sentences), "passed": self.passed,
+                "rules": list(RULES), "sentences": [asdict(s) for s in self.sentences],
+                "removed": [asdict(s) for s in self.removed], "notices": self.notices}
+
+
+def normalise(text: str) -> str:
+    """Unicode variants folded, reference markers ("[7]", "relapse.1") removed, whitespace collapsed."""
+    text = text.replace("\u00a0", " ").replace("²", "2").replace("’", "'").replace("–", "-")
+    text = re.sub(r" ?\[\d+(?:\s*[,\-]\s*\d+)*\]", "", text)
+    text = re.sub(r"(?<=[A-Za-z)®])\.\d{1,2}(?=\s|$)", ".", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# ----- sentence rules ------------------------------------------------------------------------------
+
+def check_citation(stmt: Statement, cited: dict[int, CitedText]) -> RuleResult:
+    if not stmt.cites:
+        return RuleResult("citation", False, "no citation marker")
+    bad = [n for n in stmt.cites if n not in cited]
+    if bad:
+        return RuleResult("citation", False, f"marker(s) {bad} do not resolve to a passage")
+    return RuleResult("citation", True)
+
+
+def support_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
+    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1]
+    if not words:
+        return 1.0, []
+    have = set(tokenize(normalise(cited)))
+    stems = {_stem(t) for t in have}
+    missing = [w for w in words if w not in have and _stem(w) not in stems]
+    return 1 - len(missing) / len(words), missing
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def check_support(sentence: str, cited: str, threshold: float) -> RuleResult:
+    cov, missing = support_coverage(sentence, cited)
+    if cov < threshold:
+        return RuleResult("support", False, f"only {cov:.0%} of its content words are in the cited text "
+                                            f"(missing: {', '.join(missing[:6])})")
+    return RuleResult("support", True, f"{cov:.0%} of content words found")
+
+
+def check_numbers(sentence: str, cited: str) -> RuleResult:
+    s, c = normalise(sentence), normalise(cited)
+    missing = [fmt(q) for q in missing_quantities(s, c)]
+    have_words = set(word_numbers(c))
+    missing += [w for w in word_numbers(s) if w not in have_words]
+    if missing:
+        return RuleResult("numbers", False, f"not in the cited text: {', '.join(missing)}")
+    return RuleResult("numbers", True)
+
+
+def check_drugs(sentence: str, cited: str) -> RuleResult:
+    lex = load_lexicon()
+    named = lex.find(normalise(sentence), ("drug", "therapy"))
+    in_cited = {g for g, _ in lex.find(normalise(cited), ("drug", "therapy"))}
+    missing = [name for g, name in named if g not in in_cited]
+    if missing:
+        return RuleResult("drugs", False, f"not named in the cited text: {', '.join(missing)}")
+    return RuleResult("drugs", True)
+
+
+def check_population(sentence: str, cited: str) -> RuleResult:
+    lex = load_lexicon()
+    in_cited = {g for g, _ in lex.find(normalise(cited), ("population",))}
+    missing = [name for g, name in lex.find(normalise(sentence), ("population",)) if g not in in_cited]
+    if missing:
+        return RuleResult("population", False, f"the cited text is not about: {', '.join(missing)}")
+    return RuleResult("population", True)
+
+
+def qualifiers(text: str) -> set[str]:
+    return {k for k, p in _QUAL.items() if p.search(text)}
+
+
+def best_window(sentence: str, cited: str) -> str:
+    """The sentence or clause of the cited text that shares most words with ``sentence`` (shortest on ties)."""
+    sentences = [p for p in re.split(r"(?<=[.;:!?])\s+|\n+", cited) if p.strip()]
+    clauses = [c for p in sentences for c in re.split(r",\s+|;\s+", p) if c.strip()]
+    words = set(tokenize(sentence))
+    parts = sentences + clauses
+    return max(parts, key=lambda p: (len(words & set(tokenize(p))), -len(p))) if parts else cited
+
+
+def check_qualifiers(sentence: str, cited: str) -> RuleResult:
+    s, c = normalise(sentence), normalise(cited)
+    window = best_window(s, c)
+    mine, theirs = qualifiers(s), qualifiers(window)
+    added = mine - qualifiers(c)
+    dropped = theirs - mine
+    if added or dropped:
+        parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
+                ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else [])
+        return RuleResult("qualifiers", False, "; ".join(parts) + " compared with the source")
+    return RuleResult("qualifiers", True)
+
+
+def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float) -> SentenceVerdict:
+    results = [check_citation(stmt, cited)]
+    if results[0].ok:
+        text = "\n".join(cited[n].text for n in stmt.cites)
+        results += [check_support(stmt.text, text, support_threshold), check_numbers(stmt.text, text),
+                    check_drugs(stmt.text, text), check_qualifiers(stmt.text, text),
+                    check_population(stmt.text, text)]
+    return SentenceVerdict(stmt.text, list(stmt.cites), all(r.ok for r in results), results)
+
+
+def verify(statements: list[Statement], cited: dict[int, CitedText], support_threshold: float = 0.8) -> Verdict:
+    """Check every statement; the ones that fail are listed in ``removed`` (fail-closed)."""
+    checked = [check_statement(s, cited, support_threshold) for s in statements]
+    return Verdict(bool(checked) and all(s.ok for s in checked), checked, [s for s in checked if not s.ok])
+
+
+# ----- parsing answers written elsewhere ---------------------------------------------------------
+
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def parse_answer(markdown: str) -> list[Statement]:
+    """Split a markdown answer into statements with their ``[n]`` markers (the one marker format)."""
+    out: list[Statement] = []
+    for line in markdown.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        bullet = bool(re.match(r"^[-*•]\s+", line))
+        line = re.sub(r"^[-*•]\s+", "", line)
+        for sent in re.split(r"(?<=[.!?])\s+(?=[A-Z(])|(?<=\])\s+(?=[A-Z(])", line):
+            cites = [int(n) for m in MARKER.finditer(sent) for n in m.group(1).split(",")]
+            text = MARKER.sub("", sent).strip()
+            if text:
+                out.append(Statement(re.sub(r"\s+([.,;:])", r"\1", text), cites, bullet=bullet))
+    return out

@@ -1,0 +1,41 @@
+from assistant.retrieve import as_langchain_retriever, expand_query, rrf, tokenize
+
+
+def test_rrf_rewards_agreement():
+    fused = rrf([["a", "b", "c"], ["b", "c", "d"]], k=60)
+    assert [i for i, _ in fused][:2] == ["b", "c"]
+    assert fused[0][1] == 1 / 62 + 1 / 61
+
+
+def test_rrf_of_one_list_keeps_its_order_and_empty_is_empty():
+    assert [i for i, _ in rrf([["x", "y", "z"]])] == ["x", "y", "z"]
+    assert rrf([[], []]) == []
+
+
+def test_tokenize_keeps_units_and_hyphen_parts():
+    toks = tokenize("The dose is 52 mg/m²/day for Ph-positive ALL")
+    assert "mg/m2/day" in toks and "ph-positive" in toks and "positive" in toks and "the" not in toks
+
+
+def test_query_expansion_adds_brand_generic_and_abbreviations():
+    q = expand_query("Blincyto after HCT for Ph+ ALL?")
+    assert "blinatumomab" in q and "stem cell transplant" in q and "Philadelphia chromosome positive" in q
+    assert "inotuzumab ozogamicin" in expand_query("What is Besponsa?")
+    assert "imatinib" in expand_query("gleevec")
+    dense = expand_query("Kymriah age limit", dense=True)
+    assert "tisagenlecleucel" in dense
+
+
+def test_hybrid_retrieval_and_langchain_interface(fake_assistant):
+    r = fake_assistant.retriever.retrieve("clofarabine dose in pediatric patients")
+    assert len(r.passages) == fake_assistant.settings.retrieval.top_k
+    assert any("52 mg/m2/day" in p.chunk.text for p in r.passages)
+    lc = as_langchain_retriever(fake_assistant.retriever, k=3)
+    docs = lc.invoke("inotuzumab ozogamicin CR rate")
+    assert len(docs) == 3 and all({"chunk_id", "doc_id", "start", "end"} <= d.metadata.keys() for d in docs)
+
+
+def test_strategies_differ(fake_assistant):
+    dense = fake_assistant.retriever.retrieve("Sprycel CNS", strategy="dense").passages
+    bm25 = fake_assistant.retriever.retrieve("Sprycel CNS", strategy="bm25").passages
+    assert all(p.bm25_rank is None for p in dense) and all(p.dense_rank is None for p in bm25)

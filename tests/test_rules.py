@@ -1,0 +1,115 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import phrases
+from assistant.rules import (
+    RULES,
+    CitedText,
+    check_citation,
+    check_drugs,
+    check_numbers,
+    check_population,
+    check_qualifiers,
+    check_support,
+    parse_answer,
+    verify,
+)
+from assistant.types import Statement
+
+ADV = [json.loads(line) for line in (Path(__file__).parent / "data" / "adversarial.jsonl").open(encoding="utf-8")]
+SRC = ("In this patient population, the dosage is 52 mg/m2/day IV over 2 h for 5 d; adult patients are treated at "
+       "a lower dose, no more than 40 mg/m2/day for 5 d.")
+
+
+def test_every_rule_has_an_id_and_description():
+    assert set(RULES) == {"citation", "support", "numbers", "drugs", "qualifiers", "population"}
+    assert all(RULES.values())
+
+
+def test_citation_rule():
+    cited = {1: CitedText(1, SRC)}
+    assert check_citation(Statement("x", [1]), cited).ok
+    assert not check_citation(Statement("x", []), cited).ok
+    assert "do not resolve" in check_citation(Statement("x", [2]), cited).reason
+
+
+def test_support_rule():
+    assert check_support("The dosage is 52 mg/m2/day for 5 d.", SRC, 0.8).ok
+    bad = check_support("The dosage is doubled for patients with kidney failure.", SRC, 0.8)
+    assert not bad.ok and "kidney" in bad.reason
+
+
+@pytest.mark.parametrize("sentence,ok", [
+    ("The dosage is 52 mg/m²/day.", True),
+    ("The dosage is 52 mg/m2 per day for 5 d.", True),
+    ("The dosage is 25 mg/m2/day.", False),
+    ("The dosage is 52 mg/kg/day.", False),
+    ("The dosage is 52 mg/m2/day for 7 d.", False),
+])
+def test_numbers_rule(sentence, ok):
+    assert check_numbers(sentence, SRC).ok is ok
+
+
+def test_numbers_rule_normalises_percent_and_ranges():
+    src = "Approximately 31 to 44 percent of patients will attain a CR; the rate was 81%."
+    assert check_numbers("31 to 44% attain a CR; the rate was 81 percent.", src).ok
+    assert not check_numbers("31 to 54 percent attain a CR.", src).ok
+    assert not check_numbers("31 percent attain a CR.", src).ok
+    assert check_numbers("It is given for 2-3 years.", "Treatment for relapsed ALL is usually given for 2–3 years.").ok
+
+
+def test_drugs_rule_accepts_aliases_and_rejects_swaps():
+    src = "Blinatumomab (Blincyto) may be given for Ph+ precursor B ALL."
+    assert check_drugs("Blincyto may be given for Ph+ ALL.", src).ok
+    assert not check_drugs("Inotuzumab ozogamicin may be given for Ph+ ALL.", src).ok
+
+
+def test_qualifier_rule_catches_dropped_negation_and_changed_hedges():
+    src = "Whether cytarabine may contribute to the efficacy of clofarabine is not clear."
+    assert check_qualifiers("Whether cytarabine may contribute to the efficacy of clofarabine is not clear.", src).ok
+    assert not check_qualifiers("Whether cytarabine may contribute to the efficacy of clofarabine is clear.", src).ok
+    assert not check_qualifiers("The response rate is exactly 30 percent.", "The response rate is approximately "
+                                "30 percent.").ok
+
+
+def test_population_rule():
+    src = "Over 80 percent of adult patients with newly diagnosed ALL will attain a complete remission."
+    assert check_population("Over 80 percent of adults attain a complete remission.", src).ok
+    assert not check_population("Over 80 percent of children attain a complete remission.", src).ok
+
+
+def test_verify_is_fail_closed():
+    v = verify([Statement("The dosage is 52 mg/m2/day for 5 d.", [1]), Statement("The dosage is 60 mg/m2/day.", [1]),
+                Statement("Uncited claim.", [])], {1: CitedText(1, SRC)})
+    assert not v.ok and v.passed == 1 and len(v.removed) == 2
+    d = v.to_dict()
+    assert d["checked"] == 3 and d["removed"][0]["results"]
+
+
+def test_parse_answer_reads_markers_and_bullets():
+    st = parse_answer("First claim [1]. Second claim [2][3].\n- item one [1]\n- item two [1, 2]")
+    assert [(s.text, s.cites, s.bullet) for s in st] == [
+        ("First claim.", [1], False), ("Second claim.", [2, 3], False), ("item one", [1], True),
+        ("item two", [1, 2], True)]
+
+
+@pytest.mark.parametrize("item", ADV, ids=[i["id"] for i in ADV])
+def test_adversarial_mutation_is_caught_and_original_passes(item):
+    passage = item.get("wrong_passage") if item["kind"] == "wrong_citation" else item["passage"]
+    assert not verify([Statement(item["mutated"], [1])], {1: CitedText(1, passage)}).ok, item["change"]
+    clean = verify([Statement(item["original"], [1])], {1: CitedText(1, item["passage"])})
+    assert clean.ok, [r for r in clean.sentences[0].results if not r.ok]
+
+
+def test_adversarial_set_is_big_and_varied():
+    kinds = {i["kind"] for i in ADV}
+    assert len(ADV) >= 60 and kinds == {"number", "unit", "range", "drug", "negation", "qualifier", "population",
+                                        "wrong_citation"}
+
+
+def test_fixed_phrases_are_distinct_sentences():
+    texts = [phrases.NOT_COVERED, phrases.OFF_TOPIC, phrases.SAFETY_PERSONAL, phrases.SAFETY_URGENT,
+             phrases.INJECTION, phrases.NOTHING_SURVIVED]
+    assert len(set(texts)) == len(texts) and all(t.endswith(".") for t in texts)
