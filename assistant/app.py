@@ -30,9 +30,18 @@ PATIENT_EXAMPLES = ["My child's leukemia came back. What are the treatment optio
                     "What is CAR-T therapy and who can get it?"]
 CLINICIAN_EXAMPLES = ["Clofarabine dose in pediatric R/R ALL?", "InO vs standard chemo CR rate?",
                       "Is Marqibo still available?"]
-NOTICE_LABELS = {"urgent": "🚨 **Urgent**", "safety": "⚠️ **General information only**",
-                 "population": "ℹ️ **Population**", "conflict": "⚖️ **Sources differ**",
-                 "outdated": "🕰️ **Sources differ (newer first)**", "injection": "🛡️ **Instructions ignored**"}
+# Symbols that plain system fonts carry (DejaVu has them; colour emoji fonts are often missing on Linux).
+NOTICE_LABELS = {"urgent": "⚠ **Urgent**", "safety": "ℹ **General information only**",
+                 "population": "ℹ **Different population**", "conflict": "⚖ **Sources differ**",
+                 "outdated": "⚖ **Sources differ, newest first**", "injection": "⚠ **Instructions ignored**"}
+_THUMB = ('data:image/svg+xml;utf8,<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+          '<path fill="%23666" d="{}"/></svg>')
+THUMB_UP = _THUMB.format("M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 "
+                         "1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c"
+                         ".09-.23.14-.47.14-.73v-2z")
+THUMB_DOWN = _THUMB.format("M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l"
+                           "-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1"
+                           "-.9-2-2-2zm4 0v12h4V3h-4z")
 CONTEXT_CHARS = 400
 TARGET = re.compile(r"^src-(\d+)-(r?)(\d+)(?:\|\d+)?$")
 MARKER = re.compile(r"\[(\d+)\]")
@@ -81,7 +90,7 @@ def render_answer(ans: dict[str, Any], idx: int) -> str:
         if notice["text"] in seen:
             continue
         seen.add(notice["text"])
-        label = NOTICE_LABELS.get(notice["kind"], "ℹ️ **Note**")
+        label = NOTICE_LABELS.get(notice["kind"], "ℹ **Note**")
         parts.append(f"> {label}: {_esc(notice['text'])}")
     numbers = {c["n"] for c in ans.get("citations", [])}
 
@@ -101,7 +110,7 @@ def render_answer(ans: dict[str, Any], idx: int) -> str:
     verdict = ans.get("verdict") or {}
     if verdict.get("checked"):
         removed = verdict.get("removed") or []
-        mark = "✅" if not removed else "⚠️"
+        mark = "✓" if not removed else "⚠"
         parts.append(f"{mark} " + phrases.VERDICT_SUMMARY.format(passed=verdict["passed"], total=verdict["checked"]))
         if removed:
             items = "".join(
@@ -213,12 +222,12 @@ def build_app(assistant: Any) -> Any:
         try:
             ans = assistant.ask(question, session["turns"]).to_dict()
         except AssistantError as exc:
-            chat[-1] = {"role": "assistant", "content": "⚠️ " + _esc(exc.user_message())}
+            chat[-1] = {"role": "assistant", "content": "⚠ " + _esc(exc.user_message())}
             yield (question if isinstance(exc, InputError) and question.strip() else ""), chat, session
             return
         except Exception:
             log.exception("answering failed")
-            chat[-1] = {"role": "assistant", "content": "⚠️ " + phrases.ERROR_INTERNAL}
+            chat[-1] = {"role": "assistant", "content": "⚠ " + phrases.ERROR_INTERNAL}
             yield question, chat, session
             return
         idx = len(session["answers"])
@@ -311,28 +320,30 @@ def build_app(assistant: Any) -> Any:
             raise gr.Error(phrases.ERROR_INTERNAL) from None
 
     with gr.Blocks(title="Relapsed ALL: cited answers", analytics_enabled=False) as demo:
-        gr.Markdown("### Relapsed or refractory ALL: answers from the sources\n"
-                    "Every statement is quoted from a source document, cited and checked. "
-                    "General information, not medical advice: decisions belong with the treating team.")
+        gr.Markdown("**Relapsed or refractory ALL: answers from the sources.** Every statement is quoted from a "
+                    "source document, cited and checked. General information, not medical advice: decisions "
+                    "belong with the treating team.")
         session = gr.State({"turns": [], "answers": {}})
         with gr.Tab("Chat"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=520, feedback_options=None,
+                    chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=540, feedback_options=None,
                                          buttons=["copy"], placeholder="Ask about relapsed or refractory ALL.")
                     with gr.Row():
                         box = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
-                                         scale=5, elem_id="question", max_lines=4)
-                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                                         scale=5, elem_id="question", max_lines=4, container=False)
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-button")
+                    with gr.Row(equal_height=True):
+                        up = gr.Button("Helpful", icon={"path": "thumb-up.svg", "url": THUMB_UP}, size="sm",
+                                       elem_id="thumbs-up", min_width=60, scale=1)
+                        down = gr.Button("Not helpful", icon={"path": "thumb-down.svg", "url": THUMB_DOWN},
+                                         size="sm", elem_id="thumbs-down", min_width=60, scale=1)
+                        comment = gr.Textbox(show_label=False, placeholder="Optional comment on the latest answer",
+                                             scale=3, elem_id="feedback-comment", max_lines=2, container=False)
+                    thanks = gr.Markdown(elem_id="feedback-status")
                     with gr.Row():
                         gr.Examples(PATIENT_EXAMPLES, inputs=box, label="Patients and families")
                         gr.Examples(CLINICIAN_EXAMPLES, inputs=box, label="Clinicians")
-                    with gr.Row(equal_height=True):
-                        up = gr.Button("👍 Helpful", size="sm", elem_id="thumbs-up", min_width=60)
-                        down = gr.Button("👎 Not helpful", size="sm", elem_id="thumbs-down", min_width=60)
-                        comment = gr.Textbox(show_label=False, placeholder="Optional comment on the latest answer",
-                                             scale=3, elem_id="feedback-comment", max_lines=2)
-                    thanks = gr.Markdown(elem_id="feedback-status")
                 with gr.Column(scale=2):
                     panel = gr.HTML(PANEL_EMPTY, label="Source", elem_id="citation-panel", css_template=CARD_CSS,
                                     js_on_load=CLICK_JS, padding=True, container=True, show_label=True)

@@ -1,0 +1,140 @@
+"""Deterministic metrics (no language-model judge); pure functions over answers and question items."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from typing import Any
+
+from assistant.numbers import extract
+from assistant.retrieve import tokenize
+
+ABSTAINED = {"abstained", "refused"}
+
+
+def norm(text: str) -> str:
+    """Fold the forms numbers and units come in: '81%' = '81 percent', 'm²' = 'm2', '2–3' = '2-3'."""
+    t = text.lower().replace("\u00a0", " ").replace("²", "2").replace("–", "-").replace("’", "'")
+    t = re.sub(r"\s*%", " percent", t)
+    t = re.sub(r"(\d)\s*-\s*(\d)", r"\1-\2", t)
+    t = re.sub(r"(\d+) to (\d+)", r"\1-\2", t)
+    t = re.sub(r"m\s*2", "m2", t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def contains_fact(answer: str, fact: str) -> bool:
+    """A key fact is present when its normalised text is, or when all its quantities are."""
+    if norm(fact) in norm(answer):
+        return True
+    qs = extract(fact)
+    return bool(qs) and all(q in set(extract(answer)) for q in qs) and \
+        all(t in set(tokenize(answer)) for t in tokenize(re.sub(r"[\d.,%]+", " ", fact)) if not t.isdigit()
+            and len(t) > 3)
+
+
+def evidence_rank(passages: list[str], evidence: list[str]) -> int | None:
+    """1-based rank of the first passage that contains any gold evidence string (normalised)."""
+    ev = [norm(e) for e in evidence]
+    for i, p in enumerate(passages, 1):
+        np_ = norm(p)
+        if any(e in np_ or _overlap(e, np_) >= 0.9 for e in ev):
+            return i
+    return None
+
+
+def _overlap(needle: str, hay: str) -> float:
+    toks = tokenize(needle)
+    have = set(tokenize(hay))
+    return sum(1 for t in toks if t in have) / len(toks) if toks else 0.0
+
+
+def citation_support(sentence: str, quote: str) -> bool:
+    """Independent of the rules layer: most content tokens and every number of the sentence are in the quote."""
+    if _overlap(sentence, quote) < 0.7:
+        return False
+    have = set(extract(quote))
+    return all(q in have for q in extract(sentence))
+
+
+def split_statements(answer_md: str) -> list[tuple[str, list[int]]]:
+    out = []
+    for line in answer_md.splitlines():
+        for sent in re.split(r"(?<=\])\s+(?=[A-Z(])", line.strip().lstrip("- ")):
+            cites = [int(n) for n in re.findall(r"\[(\d+)\]", sent)]
+            text = re.sub(r"\[\d+\]", "", sent).strip()
+            if text:
+                out.append((text, cites))
+    return out
+
+
+def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str]) -> dict[str, Any]:
+    """Per-item metrics for one answer."""
+    expect = item["expect"]
+    abstained = ans.get("status") in ABSTAINED
+    r: dict[str, Any] = {"id": item["id"], "type": item["type"], "expect": expect, "status": ans.get("status")}
+    if item.get("evidence"):
+        rank = evidence_rank(passages, item["evidence"])
+        r["rank"] = rank
+        r["recall@5"] = float(rank is not None and rank <= 5)
+        r["recall@3"] = float(rank is not None and rank <= 3)
+        r["mrr"] = 1.0 / rank if rank else 0.0
+    answer = ans.get("answer", "")
+    if item.get("must_include") and expect != "abstain":
+        hits = [contains_fact(answer, f) for f in item["must_include"]]
+        r["fact_recall"] = sum(hits) / len(hits)
+        r["missing_facts"] = [f for f, h in zip(item["must_include"], hits, strict=True) if not h]
+    r["violations"] = [m for m in item.get("must_not_include", []) if m and norm(m) in norm(answer)]
+    quotes = {c["n"]: c["quote"] for c in ans.get("citations", [])}
+    stmts = split_statements(answer) if quotes else []
+    pairs = [(s, n) for s, cites in stmts for n in cites if n in quotes]
+    if pairs:
+        r["citation_precision"] = sum(citation_support(s, quotes[n]) for s, n in pairs) / len(pairs)
+        r["citation_recall"] = sum(any(citation_support(s, quotes[n]) for n in c if n in quotes)
+                                   for s, c in stmts) / len(stmts)
+    r["abstained"] = abstained
+    r["should_abstain"] = expect == "abstain"
+    if expect == "answer_with_caution":
+        r["notice"] = any(n["kind"] in ("safety", "urgent") for n in ans.get("notices", []))
+    return r
+
+
+def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def mean(key: str, subset: list[dict[str, Any]] | None = None) -> float | None:
+        vals = [r[key] for r in (subset or rows) if r.get(key) is not None]
+        return round(sum(vals) / len(vals), 4) if vals else None
+
+    abst = [r for r in rows if r["abstained"]]
+    should = [r for r in rows if r["should_abstain"]]
+    tp = sum(1 for r in abst if r["should_abstain"])
+    caution = [r for r in rows if "notice" in r]
+    m = {
+        "n": len(rows),
+        "recall@3": mean("recall@3"), "recall@5": mean("recall@5"), "mrr": mean("mrr"),
+        "fact_recall": mean("fact_recall"),
+        "citation_precision": mean("citation_precision"), "citation_recall": mean("citation_recall"),
+        "abstention_precision": round(tp / len(abst), 4) if abst else None,
+        "abstention_recall": round(tp / len(should), 4) if should else None,
+        "safety_notice_rate": round(sum(r["notice"] for r in caution) / len(caution), 4) if caution else None,
+        "must_not_include_violations": sum(len(r["violations"]) for r in rows),
+        "answered_when_expected": round(sum(1 for r in rows if r["expect"] != "abstain" and not r["abstained"])
+                                        / max(1, sum(1 for r in rows if r["expect"] != "abstain")), 4),
+    }
+    by_type: dict[str, dict[str, Any]] = {}
+    for t in sorted({r["type"] for r in rows}):
+        sub = [r for r in rows if r["type"] == t]
+        by_type[t] = {"n": len(sub), "recall@5": mean("recall@5", sub), "fact_recall": mean("fact_recall", sub),
+                      "citation_precision": mean("citation_precision", sub),
+                      "abstained": round(sum(r["abstained"] for r in sub) / len(sub), 4)}
+    m["by_type"] = by_type
+    return m
+
+
+def latency(timings: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    stages = sorted({k for t in timings for k in t})
+    out = {}
+    for s in stages:
+        vals = sorted(t[s] for t in timings if s in t)
+        if vals:
+            out[s] = {"p50": round(statistics.median(vals), 2), "p95": round(vals[int(0.95 * (len(vals) - 1))], 2),
+                      "n": len(vals)}
+    return out

@@ -1,0 +1,49 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.harness import compare, gate, load_set, run
+from evals.metrics import citation_support, contains_fact, evidence_rank, norm
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = {p.name[:3]: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob("0*.txt")}
+
+
+def test_dev_set_is_complete_and_every_evidence_string_is_verbatim_in_its_document():
+    items = load_set("dev")
+    assert len(items) >= 80 and len({i["id"] for i in items}) == len(items)
+    types = {i["type"] for i in items}
+    assert {"fact", "number", "list", "comparison", "multi_doc", "conflict", "not_covered", "off_topic",
+            "personal_advice", "follow_up", "injection"} <= types
+    for item in items:
+        assert item["expect"] in ("answer", "abstain", "answer_with_caution")
+        for ev in item["evidence"]:
+            assert any(ev in FILES[d] for d in item["gold_docs"]), (item["id"], ev)
+
+
+def test_normalisation_of_numbers_and_units():
+    assert norm("81%") == norm("81 percent") and norm("1.8 mg/m²") == norm("1.8 mg/m2")
+    assert contains_fact("given for 2 to 3 years", "2–3 years")
+    assert contains_fact("CR rate (81 versus 29 percent)", "81 percent")
+    assert not contains_fact("CR rate was 71 percent", "81%")
+
+
+def test_evidence_rank_and_citation_support():
+    assert evidence_rank(["nothing here", "the dose is 52 mg/m2/day IV"], ["52 mg/m2/day IV"]) == 2
+    assert evidence_rank(["x"], ["y"]) is None
+    assert citation_support("The dose is 52 mg/m2/day.", "In this population the dose is 52 mg/m2/day IV.")
+    assert not citation_support("The dose is 25 mg/m2/day.", "In this population the dose is 52 mg/m2/day IV.")
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_dev_eval_passes_the_regression_gate(real_assistant, tmp_path):
+    m = run(real_assistant, "dev", ["hybrid", "dense", "bm25", "langchain"], out=tmp_path / "run", progress=False)
+    for name in ("results.jsonl", "metrics.json", "report.md", "strategies.png", "by_type.png", "latency.png"):
+        assert (tmp_path / "run" / name).stat().st_size > 0
+    assert gate(m) == [], gate(m)
+    assert m["seconds"] < 120
+    diff = compare(ROOT / "evals" / "reports" / "baseline", tmp_path / "run")
+    assert diff.startswith("Comparing")
+    json.loads((tmp_path / "run" / "metrics.json").read_text())
