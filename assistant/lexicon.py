@@ -23,21 +23,17 @@ class Group:
 class Lexicon:
     groups: tuple[Group, ...]
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - the lexicon is immutable and lives for the process
+    @lru_cache(maxsize=8192)  # noqa: B019 - the lexicon is immutable and lives for the process
     def find(self, text: str, kinds: tuple[str, ...] = ()) -> tuple[tuple[Group, str], ...]:
-        """Groups named in ``text`` (longest names first, no overlaps), with the name as found."""
-        found: list[tuple[int, int, Group, str]] = []
-        taken: list[tuple[int, int]] = []
-        candidates = sorted(((n, g) for g in self.groups if not kinds or g.kind in kinds for n in g.names),
-                            key=lambda x: -len(x[0]))
-        for name, group in candidates:
-            for m in _pattern(name).finditer(text):
-                if any(m.start() < e and s < m.end() for s, e in taken):
-                    continue
-                taken.append((m.start(), m.end()))
-                found.append((m.start(), m.end(), group, m.group(0)))
-        found.sort(key=lambda x: x[0])
-        return tuple((g, name) for _, _, g, name in found)
+        """Groups named in ``text`` (longest name wins, no overlaps), with the name as found."""
+        exact, folded, pattern = _compiled(self, kinds)
+        out = []
+        for m in pattern.finditer(text):
+            name = m.group(0)
+            group = exact.get(name) or folded.get(name.lower())
+            if group is not None:
+                out.append((group, name))
+        return tuple(out)
 
     def expand(self, text: str) -> list[str]:
         """Every other name of every group named in ``text`` (for query expansion)."""
@@ -47,11 +43,33 @@ class Lexicon:
         return extra
 
 
+@lru_cache(maxsize=32)
+def _compiled(lex: Lexicon, kinds: tuple[str, ...]) -> tuple[dict[str, Group], dict[str, Group], re.Pattern[str]]:
+    """One alternation of every name (longest first): case-sensitive abbreviations, the rest case-folded."""
+    exact: dict[str, Group] = {}
+    folded: dict[str, Group] = {}
+    parts = []
+    names = sorted(((n, g) for g in lex.groups if not kinds or g.kind in kinds for n in g.names),
+                   key=lambda x: -len(x[0]))
+    for name, group in names:
+        if _case_sensitive(name):
+            exact.setdefault(name, group)
+            parts.append(_pattern(name).pattern)
+        else:
+            folded.setdefault(name.lower(), group)
+            parts.append("(?i:" + _pattern(name).pattern + ")")
+    return exact, folded, re.compile("|".join(parts))
+
+
+def _case_sensitive(name: str) -> bool:
+    return (name.isupper() and len(name) <= 4) or name in {"InO", "Ph+", "Ph-"}
+
+
 @lru_cache(maxsize=None)
 def _pattern(name: str) -> re.Pattern[str]:
     escaped = re.escape(name)
     # Short all-caps abbreviations ("ALL", "CR", "OS") match case-sensitively; words do not.
-    flags = 0 if (name.isupper() and len(name) <= 4) or name in {"InO", "Ph+", "Ph-"} else re.IGNORECASE
+    flags = 0 if _case_sensitive(name) else re.IGNORECASE
     tail = r"(?![\w+])" if not name.endswith(("+", "-")) else r"(?!\w)"
     return re.compile(r"(?<![\w-])" + escaped + tail, flags)
 
