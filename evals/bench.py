@@ -1,0 +1,156 @@
+"""``assistant bench``: cold start, warm per-stage latency, rules cost, index build vs raw embedding, scaled corpus.
+
+Writes ``bench.json`` and ``bench.md`` (with the machine's description) to the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def pct(vals: list[float]) -> dict[str, float]:
+    vals = sorted(vals)
+    return {"p50": round(statistics.median(vals), 2), "p95": round(vals[int(0.95 * (len(vals) - 1))], 2),
+            "n": len(vals)}
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+
+
+def cold_start() -> float:
+    code = ("import time; t=time.perf_counter(); from assistant import Assistant; "
+            "Assistant.from_settings().ask('What is blinatumomab?'); print(time.perf_counter()-t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(float(out.stdout.strip().splitlines()[-1]) * 1000, 1)
+
+
+def warm(a: Any, questions: list[str]) -> dict[str, Any]:
+    from assistant.rules import CitedText, parse_answer, verify
+
+    a.warm_up()
+    stages: dict[str, list[float]] = {}
+    rules_ms: list[float] = []
+    for q in questions:
+        ans = a.ask(q).to_dict()
+        for k, v in ans["timings_ms"].items():
+            stages.setdefault(k, []).append(v)
+        if ans["citations"]:
+            cited = {c["n"]: CitedText(c["n"], c["quote"]) for c in ans["citations"]}
+            st = parse_answer(ans["answer"])
+            t0 = time.perf_counter()
+            verify(st, cited)
+            rules_ms.append((time.perf_counter() - t0) * 1000)
+    return {"stages": {k: pct(v) for k, v in stages.items()}, "rules_only": pct(rules_ms)}
+
+
+def build_vs_floor(a: Any) -> dict[str, float]:
+    from assistant.config import Settings
+    from assistant.index import build_index, split_corpus, unit_embed_text
+    from assistant.pipeline import Assistant
+
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Settings.load(None, index={"dir": Path(tmp)})
+        b = Assistant(s, a.embedder)
+        t0 = time.perf_counter()
+        r = build_index(s, b.embedder, progress=False)
+        build = time.perf_counter() - t0
+        docs, chunks, units = split_corpus(s)
+        titles = {d.id: d.title for d in docs}
+        texts = [c.embed_text(titles[c.doc_id]) for c in chunks] + [unit_embed_text(u) for u in units]
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), 64):
+            a.embedder.embed(texts[i:i + 64])
+        floor = time.perf_counter() - t0
+    return {"build_s": round(build, 2), "embed_floor_s": round(floor, 2), "texts": len(texts), "chunks": r.chunks}
+
+
+def scaled(a: Any, n: int, questions: list[str]) -> dict[str, Any]:
+    """n chunks sampled from the real ones, varied (text suffix, jittered vectors), in a fresh Chroma + BM25."""
+    import chromadb
+    import resource
+    from chromadb.config import Settings as CS
+    from rank_bm25 import BM25Okapi
+
+    from assistant.retrieve import tokenize
+
+    rng = np.random.default_rng(7)
+    store = a.store
+    base = list(store.chunks.values())
+    got = store.collection.get(ids=[c.id for c in base], include=["embeddings"])
+    vecs = {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
+    with tempfile.TemporaryDirectory() as tmp:
+        client = chromadb.PersistentClient(path=tmp, settings=CS(anonymized_telemetry=False))
+        col = client.create_collection("scaled", embedding_function=None, metadata={"hnsw:space": "cosine"})
+        t0 = time.perf_counter()
+        texts = []
+        for start in range(0, n, 5000):
+            ids, emb, docs = [], [], []
+            for j in range(start, min(n, start + 5000)):
+                c = base[j % len(base)]
+                v = vecs[c.id] + rng.normal(0, 0.02, size=vecs[c.id].shape).astype(np.float32)
+                ids.append(f"s{j}")
+                emb.append(v / np.linalg.norm(v))
+                docs.append(f"{c.text} [variant {j}]")
+            col.add(ids=ids, embeddings=np.asarray(emb), documents=docs)
+            texts += docs
+        index_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        bm25 = BM25Okapi([tokenize(t) for t in texts])
+        bm25_s = time.perf_counter() - t0
+        lat = []
+        for q in questions:
+            t0 = time.perf_counter()
+            qv = a.embedder.embed([q])[0]
+            col.query(query_embeddings=[qv.tolist()], n_results=20)
+            scores = bm25.get_scores(tokenize(q))
+            np.argpartition(-scores, 20)[:20]
+            lat.append((time.perf_counter() - t0) * 1000)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"chunks": n, "index_s": round(index_s, 2), "bm25_build_s": round(bm25_s, 2),
+            "query_ms": pct(lat), "max_rss_mb": round(rss, 1)}
+
+
+def main(args: argparse.Namespace) -> int:
+    from assistant.pipeline import Assistant
+    from evals.harness import load_set
+
+    a = Assistant.from_settings()
+    a.build_index(progress=False)
+    qs = [i["question"] for i in load_set("dev") if i["expect"] != "abstain"][: args.questions]
+    res: dict[str, Any] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    res["cold_start_ms"] = cold_start()
+    res["warm"] = warm(a, qs)
+    res["index"] = build_vs_floor(a)
+    if args.scale:
+        res["scaled"] = scaled(a, args.scale, qs)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(res, indent=2))
+    md = [f"# Benchmark ({res['date']})", "", f"Machine: {res['machine']}", "",
+          f"Cold start to first answer: {res['cold_start_ms']} ms", "", "| stage | p50 ms | p95 ms |", "|---|---|---|"]
+    md += [f"| {k} | {v['p50']} | {v['p95']} |" for k, v in res["warm"]["stages"].items()]
+    r = res["warm"]["rules_only"]
+    md += [f"| rules only (re-run) | {r['p50']} | {r['p95']} |", "",
+           f"Index build {res['index']['build_s']} s vs raw embedding of the same {res['index']['texts']} texts "
+           f"{res['index']['embed_floor_s']} s."]
+    if "scaled" in res:
+        sc = res["scaled"]
+        md += ["", f"Scaled corpus: {sc['chunks']} chunks; Chroma insert {sc['index_s']} s; BM25 build "
+               f"{sc['bm25_build_s']} s; query (embed + dense + BM25) p50 {sc['query_ms']['p50']} ms, p95 "
+               f"{sc['query_ms']['p95']} ms; max RSS {sc['max_rss_mb']} MB."]
+    (out / "bench.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    return 0
