@@ -18,6 +18,7 @@ import re
 import socket
 import sys
 import time
+from functools import partial
 from typing import Any
 
 from . import phrases
@@ -74,7 +75,8 @@ CARD_CSS = """
 .card .hint { color: var(--body-text-color-subdued); }
 .card .hit { margin-bottom: 10px; }
 """
-PANEL_EMPTY = '<div class="card hint">Click a citation such as [1] in an answer to see the sentence in its source.</div>'
+PANEL_EMPTY = ('<div class="card hint">Click a citation such as [1] in an answer to see the sentence '
+               'in its source.</div>')
 
 
 def _esc(text: Any) -> str:
@@ -85,13 +87,17 @@ def _esc(text: Any) -> str:
 def render_answer(ans: dict[str, Any], idx: int) -> str:
     """The bot message: notices, the answer with [n] links, the sources, and the verdict at a glance."""
     parts: list[str] = []
-    seen: set[str] = set()
+    by_kind: dict[str, list[str]] = {}
     for notice in ans.get("notices", []):
-        if notice["text"] in seen:
-            continue
-        seen.add(notice["text"])
-        label = NOTICE_LABELS.get(notice["kind"], "ℹ **Note**")
-        parts.append(f"> {label}: {_esc(notice['text'])}")
+        texts = by_kind.setdefault(notice["kind"], [])
+        if notice["text"] not in texts:
+            texts.append(notice["text"])
+    for kind, texts in by_kind.items():
+        label = NOTICE_LABELS.get(kind, "ℹ **Note**")
+        if len(texts) == 1:
+            parts.append(f"> {label}: {_esc(texts[0])}")
+        else:
+            parts.append(f"> {label}\n>\n" + "\n".join(f"> - {_esc(t)}" for t in texts))
     numbers = {c["n"] for c in ans.get("citations", [])}
 
     def link(m: re.Match[str]) -> str:
@@ -100,12 +106,15 @@ def render_answer(ans: dict[str, Any], idx: int) -> str:
 
     parts.append(MARKER.sub(link, _esc(ans["answer"])))
     if ans.get("citations"):
-        lines = [f"- [[{c['n']}] {_esc(c['title'])}](#src-{idx}-{c['n']})"
-                 + (f" — {_esc(c['section'])}" if c.get("section") else "") for c in ans["citations"]]
-        parts.append("**Sources**\n\n" + "\n".join(lines))
+        parts.append("**Sources**\n\n" + sources_list(ans["citations"], idx))
     elif ans.get("related"):
-        lines = [f"- [{_esc(r['title'])}](#src-{idx}-r{k})" + (f" — {_esc(r['section'])}" if r.get("section") else "")
-                 for k, r in enumerate(ans["related"], 1)]
+        seen: set[tuple[str, str]] = set()
+        lines = []
+        for k, r in enumerate(ans["related"], 1):
+            if (r["doc_id"], r["section"]) not in seen:
+                seen.add((r["doc_id"], r["section"]))
+                lines.append(f"- [{_esc(r['title'])}](#src-{idx}-r{k})"
+                             + (f" — {_esc(_last(r['section']))}" if r.get("section") else ""))
         parts.append("**Closest sources**\n\n" + "\n".join(lines))
     verdict = ans.get("verdict") or {}
     if verdict.get("checked"):
@@ -121,6 +130,24 @@ def render_answer(ans: dict[str, Any], idx: int) -> str:
             parts.append(f"<details><summary>{len(removed)} {word} removed because a check failed</summary>"
                          f"<ul>{items}</ul></details>")
     return "\n\n".join(parts)
+
+
+def _last(section: str) -> str:
+    return section.rsplit(" > ", 1)[-1]
+
+
+def sources_list(citations: list[dict[str, Any]], idx: int) -> str:
+    """One line per document: its title, then each cited section with its [n] links."""
+    docs: dict[str, tuple[str, dict[str, list[int]]]] = {}
+    for c in citations:
+        title, sections = docs.setdefault(c["doc_id"], (c["title"], {}))
+        sections.setdefault(_last(c.get("section") or ""), []).append(c["n"])
+    lines = []
+    for title, sections in docs.values():
+        cites = " · ".join(" ".join(f"[[{n}]](#src-{idx}-{n})" for n in ns) + (f" {_esc(sec)}" if sec else "")
+                           for sec, ns in sections.items())
+        lines.append(f"- *{_esc(title)}*: {cites}")
+    return "\n".join(lines)
 
 
 def _doc_meta(doc: Any) -> str:
@@ -200,18 +227,19 @@ def word_chunks(text: str, size: int = 6) -> list[str]:
     return [" ".join(words[:i]) for i in range(size, len(words), size)] + [text]
 
 
-# ----- the app -----------------------------------------------------------------------------------
-def build_app(assistant: Any) -> Any:
-    """The Gradio Blocks for ``assistant`` (queue configured from ``settings.server``; not launched)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    import gradio as gr
+# ----- event handlers (plain methods: the UI wires them, the tests call them) -----------------------
+def _card(text: str) -> str:
+    return f'<div class="card hint">{_esc(text)}</div>'
 
-    server = assistant.settings.server
-    feedback = FeedbackStore(server.feedback_db)
 
-    def respond(message: str, chat: list[dict[str, Any]], session: dict[str, Any]):  # noqa: ANN202
+class Handlers:
+    """What each UI event does; ``session`` is the per-browser State {"turns": [...], "answers": {idx: dict}}."""
+
+    def __init__(self, assistant: Any, feedback: FeedbackStore, delay: float = 0.02) -> None:
+        self.assistant, self.feedback, self.delay = assistant, feedback, delay
+
+    def respond(self, message: str, chat: list[dict[str, Any]], session: dict[str, Any]):  # noqa: ANN201
+        """Stream one answer into the chat: a placeholder, growing text, then the formatted message."""
         chat = list(chat or [])
         session = {"turns": list(session.get("turns", [])), "answers": dict(session.get("answers", {}))}
         question = message or ""
@@ -220,8 +248,8 @@ def build_app(assistant: Any) -> Any:
         chat.append({"role": "assistant", "content": "_Looking in the sources…_"})
         yield "", chat, session
         try:
-            ans = assistant.ask(question, session["turns"]).to_dict()
-        except AssistantError as exc:
+            ans = self.assistant.ask(question, session["turns"]).to_dict()
+        except AssistantError as exc:  # the message is safe to show; keep a too-long question for editing
             chat[-1] = {"role": "assistant", "content": "⚠ " + _esc(exc.user_message())}
             yield (question if isinstance(exc, InputError) and question.strip() else ""), chat, session
             return
@@ -233,69 +261,70 @@ def build_app(assistant: Any) -> Any:
         idx = len(session["answers"])
         session["answers"][idx] = ans
         session["turns"] += [{"role": "user", "content": question}, {"role": "assistant", "content": ans["answer"]}]
-        for partial in word_chunks(ans["answer"])[:-1]:
-            chat[-1] = {"role": "assistant", "content": _esc(partial) + " …"}
+        for growing in word_chunks(ans["answer"])[:-1]:
+            chat[-1] = {"role": "assistant", "content": _esc(growing) + " …"}
             yield "", chat, session
-            time.sleep(0.02)
+            time.sleep(self.delay)
         chat[-1] = {"role": "assistant", "content": render_answer(ans, idx)}
         yield "", chat, session
 
-    def show_citation(target: str, session: dict[str, Any]) -> str:
+    def show_citation(self, target: str, session: dict[str, Any]) -> str:
+        """``target`` is "src-<answer idx>-<n>" (or "-r<k>" for a closest source), "|<counter>" optional."""
         m = TARGET.match((target or "").strip())
         ans = session.get("answers", {}).get(int(m.group(1))) if m else None
         if not m or ans is None:
-            return '<div class="card hint">That citation is not available any more; ask the question again.</div>'
+            return _card("That citation is not available any more; ask the question again.")
         n = int(m.group(3))
         try:
-            if m.group(2):  # one of the closest sources of an unanswered question
+            store = self.assistant.store
+            if m.group(2):  # one of the closest sources of an unanswered question: show the whole passage
                 related = ans["related"][n - 1]
-                out = assistant.cite(related["chunk_id"])
+                out = self.assistant.cite(related["chunk_id"])
                 c = {"doc_id": related["doc_id"], "section": related["section"], "chunk_id": related["chunk_id"],
                      "start": out["start"], "end": out["end"]}
-                return render_citation(assistant.store, c, "Closest source")
+                return render_citation(store, c, "Closest source:")
             c = next(c for c in ans["citations"] if c["n"] == n)
-            return render_citation(assistant.store, c, f"[{n}]")
+            return render_citation(store, c, f"[{n}]")
         except (StopIteration, IndexError, KeyError, AssistantError):
-            return '<div class="card hint">That citation could not be found in the current sources.</div>'
+            return _card("That citation could not be found in the current sources.")
         except Exception:
             log.exception("showing a citation failed")
-            return f'<div class="card hint">{_esc(phrases.ERROR_INTERNAL)}</div>'
+            return _card(phrases.ERROR_INTERNAL)
 
-    def rate(rating: int):  # noqa: ANN202
-        def handler(comment: str, session: dict[str, Any]) -> tuple[str, str]:
-            answers = session.get("answers") or {}
-            if not answers:
-                return comment, "Ask a question first; feedback applies to the latest answer."
-            ans = answers[max(answers)]
-            try:
-                feedback.add(ans["question"], ans, rating, (comment or "")[:4000])
-            except Exception:
-                log.exception("storing feedback failed")
-                return comment, "Sorry, the feedback could not be saved."
-            return "", "Thank you — your feedback on the latest answer was saved."
-        return handler
-
-    def do_lookup(ref: str) -> str:
+    def rate(self, rating: int, comment: str, session: dict[str, Any]) -> tuple[str, str]:
+        """Store feedback on the latest answer; returns (comment box, confirmation)."""
+        answers = session.get("answers") or {}
+        if not answers:
+            return comment, "Ask a question first; feedback applies to the latest answer."
+        ans = answers[max(answers)]
         try:
-            return render_lookup(assistant.cite(ref), assistant.store)
+            self.feedback.add(ans["question"], ans, rating, (comment or "")[:4000])
+        except Exception:
+            log.exception("storing feedback failed")
+            return comment, "Sorry, the feedback could not be saved."
+        return "", "Thank you: your feedback on the latest answer was saved."
+
+    def lookup(self, ref: str) -> str:
+        try:
+            return render_lookup(self.assistant.cite(ref), self.assistant.store)
         except AssistantError as exc:
-            return f'<div class="card hint">{_esc(exc.user_message())}</div>'
+            return _card(exc.user_message())
         except Exception:
             log.exception("lookup failed")
-            return f'<div class="card hint">{_esc(phrases.ERROR_INTERNAL)}</div>'
+            return _card(phrases.ERROR_INTERNAL)
 
-    def do_search(words: str) -> str:
+    def search(self, words: str) -> str:
         from .lookup import search
 
         try:
-            return render_hits(search(assistant.store, words, limit=20))
+            return render_hits(search(self.assistant.store, words, limit=20))
         except AssistantError as exc:
-            return f'<div class="card hint">{_esc(exc.user_message())}</div>'
+            return _card(exc.user_message())
         except Exception:
             log.exception("search failed")
-            return f'<div class="card hint">{_esc(phrases.ERROR_INTERNAL)}</div>'
+            return _card(phrases.ERROR_INTERNAL)
 
-    def ask(question: str, history_json: str = "[]") -> dict[str, Any]:
+    def ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
         """Answer a question strictly from the source documents, every statement cited and checked.
 
         Args:
@@ -305,19 +334,33 @@ def build_app(assistant: Any) -> Any:
             The answer JSON: answer (markdown with [n] markers), status (answered | abstained | refused),
             citations (n, chunk_id, doc_id, title, section, start, end, quote), notices, verdict, related.
         """
+        import gradio as gr
+
         try:
             history = json.loads(history_json or "[]")
         except ValueError:
-            raise gr.Error("history_json must be a JSON list of {role, content} turns.") from None
+            history = None
         if not isinstance(history, list):
             raise gr.Error("history_json must be a JSON list of {role, content} turns.")
         try:
-            return assistant.ask(question, history).to_dict()
+            return self.assistant.ask(question, history).to_dict()
         except AssistantError as exc:
             raise gr.Error(exc.user_message()) from None
         except Exception:
             log.exception("answering failed (API)")
             raise gr.Error(phrases.ERROR_INTERNAL) from None
+
+
+# ----- the app -----------------------------------------------------------------------------------
+def build_app(assistant: Any) -> Any:
+    """The Gradio Blocks for ``assistant`` (queue configured from ``settings.server``; not launched)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    import gradio as gr
+
+    server = assistant.settings.server
+    h = Handlers(assistant, FeedbackStore(server.feedback_db))
 
     with gr.Blocks(title="Relapsed ALL: cited answers", analytics_enabled=False) as demo:
         gr.Markdown("**Relapsed or refractory ALL: answers from the sources.** Every statement is quoted from a "
@@ -328,15 +371,18 @@ def build_app(assistant: Any) -> Any:
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=540, feedback_options=None,
-                                         buttons=["copy"], placeholder="Ask about relapsed or refractory ALL.")
+                                         buttons=["copy"], placeholder="Ask about relapsed or refractory ALL.",
+                                         group_consecutive_messages=False)
                     with gr.Row():
                         box = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
                                          scale=5, elem_id="question", max_lines=4, container=False)
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-button")
                     with gr.Row(equal_height=True):
-                        up = gr.Button("Helpful", icon={"path": "thumb-up.svg", "url": THUMB_UP}, size="sm",
-                                       elem_id="thumbs-up", min_width=60, scale=1)
-                        down = gr.Button("Not helpful", icon={"path": "thumb-down.svg", "url": THUMB_DOWN},
+                        # Icons as inline SVG data: URLs (Gradio takes a FileData dict as is): thumbs that
+                        # render without an emoji font, with no file to ship and nothing fetched.
+                        up = gr.Button("Helpful", icon={"path": "thumb-up.svg", "url": THUMB_UP},  # type: ignore[arg-type]
+                                       size="sm", elem_id="thumbs-up", min_width=60, scale=1)
+                        down = gr.Button("Not helpful", icon={"path": "thumb-down.svg", "url": THUMB_DOWN},  # type: ignore[arg-type]
                                          size="sm", elem_id="thumbs-down", min_width=60, scale=1)
                         comment = gr.Textbox(show_label=False, placeholder="Optional comment on the latest answer",
                                              scale=3, elem_id="feedback-comment", max_lines=2, container=False)
@@ -352,28 +398,29 @@ def build_app(assistant: Any) -> Any:
             gr.Markdown("Look up a passage id, a sentence id, a document id (`004`) or a numbered reference "
                         "(`004:7`, `reference 7 of 004`); or search the sources' sentences for words.")
             with gr.Row():
-                ref = gr.Textbox(label="Passage, sentence or reference", placeholder="004:7", scale=4,
-                                 elem_id="lookup-ref")
+                ref = gr.Textbox(show_label=False, container=False, scale=4, elem_id="lookup-ref",
+                                 placeholder="A reference such as 004:7 or 'reference 7 of 004', or a passage id")
                 ref_go = gr.Button("Look up", scale=1)
             ref_out = gr.HTML(elem_id="lookup-result", css_template=CARD_CSS, js_on_load=None)
             with gr.Row():
-                words = gr.Textbox(label="Search words", placeholder="clofarabine dose", scale=4,
-                                   elem_id="search-words")
+                words = gr.Textbox(show_label=False, container=False, scale=4, elem_id="search-words",
+                                   placeholder="Words to find in the sources, such as: clofarabine dose")
                 words_go = gr.Button("Search", scale=1)
             hits_out = gr.HTML(elem_id="search-result", css_template=CARD_CSS, js_on_load=None)
 
-        chat_io = {"inputs": [box, chatbot, session], "outputs": [box, chatbot, session],
-                   "api_visibility": "private", "concurrency_id": "answer"}
-        box.submit(respond, **chat_io)
-        send.click(respond, **chat_io)
-        target.change(show_citation, [target, session], panel, api_visibility="private", queue=False)
-        up.click(rate(1), [comment, session], [comment, thanks], api_visibility="private")
-        down.click(rate(-1), [comment, session], [comment, thanks], api_visibility="private")
+        chatbot.clear(lambda: ({"turns": [], "answers": {}}, PANEL_EMPTY), None, [session, panel],
+                      api_visibility="private", queue=False)
+        for trigger in (box.submit, send.click):
+            trigger(h.respond, [box, chatbot, session], [box, chatbot, session], api_visibility="private",
+                    concurrency_id="answer")
+        target.change(h.show_citation, [target, session], panel, api_visibility="private", queue=False)
+        up.click(partial(h.rate, 1), [comment, session], [comment, thanks], api_visibility="private")
+        down.click(partial(h.rate, -1), [comment, session], [comment, thanks], api_visibility="private")
         for trigger in (ref.submit, ref_go.click):
-            trigger(do_lookup, ref, ref_out, api_visibility="private")
+            trigger(h.lookup, ref, ref_out, api_visibility="private")
         for trigger in (words.submit, words_go.click):
-            trigger(do_search, words, hits_out, api_visibility="private")
-        gr.api(ask, api_name="ask", concurrency_id="answer")
+            trigger(h.search, words, hits_out, api_visibility="private")
+        gr.api(h.ask, api_name="ask", concurrency_id="answer")
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
     return demo
 

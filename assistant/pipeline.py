@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import threading
 import time
 from dataclasses import replace
@@ -127,17 +128,21 @@ class Assistant:
         t0 = time.perf_counter()
         draft = compose(self._spellfix(rq), retrieval.query_vector, retrieval.passages, store, self._idf, s.compose)
         self._add_conflicts(draft, rq, notices)
+        rescue_dose(q, draft, store)
         timings["compose"] = _ms(t0)
 
         related = [{"chunk_id": p.chunk.id, "doc_id": p.chunk.doc_id, "title": store.docs[p.chunk.doc_id].title,
                     "section": p.chunk.section} for p in retrieval.passages[:3]]
         uncovered = self.uncovered_terms(q)
         threshold = s.rules.abstain_threshold + (0.12 if uncovered else 0.0)
-        if draft.best_score < threshold or not draft.statements:
+        gap = focus_gap(q, draft.statements, store) or ("the question is about another disease"
+                                                         if it.other_disease else "")
+        if draft.best_score < threshold or not draft.statements or gap:
             ans = self._fixed(question, phrases.NOT_COVERED, "abstained", t_start, notices, related)
             ans.verdict = {"ok": True, "checked": 0, "passed": 0, "abstain_reason":
-                           f"best relevance {draft.best_score:.2f} < {threshold:.2f}"
-                           + (f"; not in the sources: {', '.join(uncovered)}" if uncovered else "")}
+                           f"best relevance {draft.best_score:.2f} (threshold {threshold:.2f})"
+                           + (f"; not in the sources: {', '.join(uncovered)}" if uncovered else "")
+                           + (f"; {gap}" if gap else "")}
             ans.timings_ms.update(timings)
             return ans
 
@@ -232,6 +237,64 @@ class Assistant:
         from .lookup import lookup
 
         return lookup(self.store, ref)
+
+
+DOSE_QUESTION = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg)\b", re.I)
+DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq)", re.I)
+
+
+def _drugs_of(unit_text: str, leaf: str, context: str) -> set[str]:
+    return {g.canonical for g, _ in load_lexicon().find(f"{leaf} {context} {unit_text}", ("drug",))}
+
+
+def _context(store: Store, unit_id: str) -> tuple[str, str]:
+    """(section leaf, previous sentence of the same section) of a unit."""
+    unit = store.units.get(unit_id)
+    if unit is None:
+        return "", ""
+    by_pos = store.by_position()
+    raw = store.docs[unit.doc_id].raw
+    before, cur = [], unit
+    for _ in range(3):  # earlier sentences of the same paragraph (no line break in between)
+        prev = by_pos.get((unit.doc_id, cur.position - 1))
+        if prev is None or "\n" in raw[prev.end:cur.start]:
+            break
+        before.insert(0, prev.text)
+        cur = prev
+    return unit.section.split(" > ")[-1], " ".join(before)
+
+
+def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
+    """Why the drafted statements miss the question's focus ("" when they do not).
+
+    A question naming a drug needs a statement about that drug (its text, section or previous sentence);
+    a dose question about a drug needs such a statement with a dose in it.
+    """
+    drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
+    if not drugs:
+        return ""
+    about = [st for st in statements if drugs & _drugs_of(st.text, *_context(store, st.unit_id))]
+    if not about:
+        return f"no statement about {', '.join(sorted(drugs))}"
+    if DOSE_QUESTION.search(question) and not any(DOSE_UNIT.search(st.text) for st in about):
+        return f"no dose of {', '.join(sorted(drugs))} in the sources"
+    return ""
+
+
+def rescue_dose(question: str, draft: Draft, store: Store) -> None:
+    """For a dose question, add the best retrieved sentence giving that drug's dose when the draft has none."""
+    drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
+    if not drugs or not DOSE_QUESTION.search(question) or not focus_gap(question, draft.statements, store):
+        return
+    for sc in draft.scored:
+        u = sc.unit
+        if DOSE_UNIT.search(u.text) and drugs & _drugs_of(u.text, *_context(store, u.id)):
+            doc = store.docs[u.doc_id]
+            n = len(draft.citations) + 1
+            draft.citations.append(Citation(n, sc.passage.chunk.id, doc.id, doc.title, u.section, u.start, u.end,
+                                            doc.raw[u.start:u.end], u.id))
+            draft.statements.append(Statement(u.text, [n], u.id))
+            return
 
 
 def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:

@@ -47,6 +47,10 @@ DOMAIN = re.compile(
     r"\bcr\b|cytokine|dose|dosage|drug|treatment|therapy|trial|survival|prognos|relapse|cure|platelet|"
     r"intrathecal|radiation|spinal|antibod|infusion|hematolog|haematolog|oncologist|induction|salvage",
     re.I)
+OTHER_DISEASE = re.compile(
+    r"\b(AML|acute myeloid|acute myelogenous|CLL|chronic lymphocytic|CML|chronic myeloid|myeloma|"
+    r"hodgkin|breast cancer|lung cancer|prostate|diabetes|asthma|covid(?!-19 pandemic))\b", re.I)
+ALL_NAMED = re.compile(r"\bALL\b|lymphoblastic|acute lymphocytic", re.I)
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|what if|in|for|same for|also|then|is it|"
                        r"are they|does it|do they|what's the|which)\b|\b(it|its|they|them|this|that|those|these|"
                        r"there|kids|children|adults)\??$", re.I)
@@ -59,6 +63,7 @@ class Intent:
     injection: bool
     on_topic: bool
     population: str  # "children" | "adults" | ""
+    other_disease: bool = False  # asks about a disease these sources do not cover (AML, CML, ...)
 
 
 def sanitize(text: object, max_chars: int) -> str:
@@ -83,13 +88,14 @@ def intent(question: str) -> Intent:
     pops = {g.canonical for g, _ in lex.find(question, ("population",))}
     population = "children" if "children" in pops else ("adults" if "adults" in pops else "")
     on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
+    other = bool(OTHER_DISEASE.search(question)) and not ALL_NAMED.search(question)
     return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),
-                  bool(INJECTION.search(question)), on_topic, population)
+                  bool(INJECTION.search(question)), on_topic, population, other)
 
 
 def strip_injection(question: str) -> str:
     """The question without the sentences that carry an injection attempt."""
-    parts = re.split(r"(?<=[.!?\n])\s+", question)
+    parts = re.split(r"(?<=[.!?\n:;])\s+", question)
     kept = [p for p in parts if not INJECTION.search(p)]
     return " ".join(kept).strip()
 

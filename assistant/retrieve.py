@@ -143,6 +143,11 @@ class Store:
         top = np.argsort(-scores)[:n]
         return [(self.chunk_order[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def by_position(self) -> dict[tuple[str, int], Unit]:
+        if not hasattr(self, "_by_position"):
+            self._by_position = {(u.doc_id, u.position): u for u in self.units.values()}
+        return self._by_position
+
     def unit_vector(self, unit_id: str) -> np.ndarray:
         return self.unit_vectors[self.unit_rows[unit_id]]
 

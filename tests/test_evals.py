@@ -43,7 +43,6 @@ def test_dev_eval_passes_the_regression_gate(real_assistant, tmp_path):
     for name in ("results.jsonl", "metrics.json", "report.md", "strategies.png", "by_type.png", "latency.png"):
         assert (tmp_path / "run" / name).stat().st_size > 0
     assert gate(m) == [], gate(m)
-    assert m["seconds"] < 120
     diff = compare(ROOT / "evals" / "reports" / "baseline", tmp_path / "run")
     assert diff.startswith("Comparing")
     json.loads((tmp_path / "run" / "metrics.json").read_text())
