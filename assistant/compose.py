@@ -52,13 +52,15 @@ class Draft:
 def render(statements: list[Statement]) -> str:
     """Markdown with an ``[n]`` marker after every statement; list items on their own lines."""
     out: list[str] = []
+    prev_bullet = False
     for s in statements:
         marks = "".join(f"[{n}]" for n in s.cites)
         line = f"{s.text} {marks}".strip()
         if s.bullet:
-            out.append(("\n" if out and not out[-1].startswith("\n- ") else "") + "\n- " + line)
+            out.append(("\n" if out and not prev_bullet else "") + "\n- " + line)
         else:
-            out.append(("\n\n" if out and out[-1].startswith("\n- ") else (" " if out else "")) + line)
+            out.append(("\n\n" if prev_bullet else (" " if out else "")) + line)
+        prev_bullet = s.bullet
     return "".join(out).strip()
 
 

@@ -51,6 +51,8 @@ OTHER_DISEASE = re.compile(
     r"\b(AML|acute myeloid|acute myelogenous|CLL|chronic lymphocytic|CML|chronic myeloid|myeloma|"
     r"hodgkin|breast cancer|lung cancer|prostate|diabetes|asthma|covid(?!-19 pandemic))\b", re.I)
 ALL_NAMED = re.compile(r"\bALL\b|lymphoblastic|acute lymphocytic", re.I)
+FOLLOW_UP_START = re.compile(r"^(and|what about|how about|and what about|what if|same for|also|then|is it|are they|"
+                             r"does it|do they|how about)\b", re.I)
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|what if|in|for|same for|also|then|is it|"
                        r"are they|does it|do they|what's the|which)\b|\b(it|its|they|them|this|that|those|these|"
                        r"there|kids|children|adults)\??$", re.I)
@@ -74,6 +76,7 @@ def sanitize(text: object, max_chars: int) -> str:
         raise InputError(ERROR_TOO_LONG.format(length=len(text), limit=max_chars))
     text = unicodedata.normalize("NFKC", text)
     text = CONTROL.sub(" ", INVISIBLE.sub("", text))
+    text = re.sub(r"<[^<>]{0,300}>", " ", text)  # markup is not part of a question (the UI escapes it too)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cs", "Co", "Cn"))
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
@@ -106,7 +109,10 @@ def retrieval_query(question: str, history: list[dict[str, str]]) -> str:
     if not users:
         return question
     words = re.findall(r"\w+", question)
-    if len(words) <= 6 or FOLLOW_UP.search(question.strip()):
+    names_topic = bool(load_lexicon().find(question, ("drug", "therapy"))) or \
+        bool(re.search(r"leuk|lymphoblastic|lymphocytic", question, re.I)) or bool(re.search(r"\bALL\b", question))
+    starts_as_follow_up = bool(FOLLOW_UP_START.match(question.strip()))
+    if starts_as_follow_up or (not names_topic and (len(words) <= 6 or FOLLOW_UP.search(question.strip()))):
         return f"{users[-1][:500]} {question}"
     return question
 

@@ -180,6 +180,9 @@ def best_window(sentence: str, cited: str) -> str:
     sentences = [p for p in re.split(r"(?<=[.;:!?])\s+|\n+", cited) if p.strip()]
     clauses = [c for p in sentences for c in re.split(r",\s+|;\s+", p) if c.strip()]
     words = set(tokenize(sentence))
+    verbatim = [p for p in sentences if sentence.rstrip(".") in p]
+    if verbatim:  # a quoted sentence or list item is compared with the part that holds it
+        return min(verbatim, key=len)
     parts = sentences + clauses
     return max(parts, key=lambda p: (len(words & set(tokenize(p))), -len(p))) if parts else cited
 

@@ -98,3 +98,26 @@ def test_conflicting_sources_are_both_shown_newest_first(fake_assistant):
     assert outdated and "withdrawn" in outdated[0]["text"]
     docs = [c["doc_id"] for c in ans["citations"]]
     assert docs.index("004") < docs.index("002")
+
+
+def test_short_standalone_question_is_not_glued_to_the_previous_topic():
+    from assistant.questions import retrieval_query
+
+    h = [{"role": "user", "content": "What dose of clofarabine is used in children?"}]
+    assert retrieval_query("Is Marqibo still available?", h) == "Is Marqibo still available?"
+    assert retrieval_query("what about in kids?", h).startswith("What dose of clofarabine")
+    assert retrieval_query("what is the dose?", h).startswith("What dose of clofarabine")
+
+
+def test_sentence_after_a_list_starts_a_new_paragraph():
+    from assistant.compose import render
+    from assistant.types import Statement
+
+    md = render([Statement("Lead:", [1]), Statement("a", [1], bullet=True), Statement("b", [1], bullet=True),
+                 Statement("After.", [2])])
+    assert md == "Lead: [1]\n\n- a [1]\n- b [1]\n\nAfter. [2]"
+
+
+def test_html_in_a_question_is_not_content(fake_assistant):
+    ans = fake_assistant.ask("<img src=x onerror=alert(1)>What is blinatumomab?").to_dict()
+    assert ans["status"] == "answered" and "onerror" not in ans["answer"]
