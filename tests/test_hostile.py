@@ -2,6 +2,7 @@
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,9 @@ def test_hostile_input(fake_assistant, item):
             fake_assistant.ask(q, history)
         assert "Traceback" not in err.value.user_message()
         return
-    if not re.sub(r"<[^<>]*>", "", q).strip():
-        # Markup only: nothing is left to ask once tags are removed, so it is the empty-question error.
+    visible = "".join(ch for ch in re.sub(r"<[^<>]*>", "", q) if unicodedata.category(ch) not in ("Co", "Cn", "Cs"))
+    if not visible.strip():
+        # Only markup, private-use or non-characters: nothing is left to ask, so it is the empty-question error.
         with pytest.raises(InputError):
             fake_assistant.ask(q, history)
         return
