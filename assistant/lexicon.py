@@ -19,7 +19,7 @@ class Group:
         return self.names[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: the method cache must not hash every group on each call
 class Lexicon:
     groups: tuple[Group, ...]
 

@@ -22,7 +22,8 @@ CONTROL = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9
 PERSONAL = re.compile(
     r"\b(my|our|his|her)\s+(\d+[- ]?(year|yr|kg)[- ]?old\s+)?(son|daughter|child|kid|kids|baby|boy|girl|husband|wife|"
     r"partner|mom|mum|mother|dad|father|brother|sister|friend|grandson|granddaughter|patient|teen|teenager)\b|"
-    r"\bshould (i|we|he|she|they|my)\b|\b(can|could|may) (i|we) (take|give|stop|skip|switch|double|increase)\b|"
+    r"\bshould (i|we|he|she|they|my)\b|\b(can|could|may) (i|we|he|she) (take|give|stop|skip|switch|double|"
+    r"increase|get|have|receive|use|try|start)\b|\bi'?m \d+\b|\bi am \d+\b|"
     r"\b(i|we) (am|are|'m|'re)? ?(taking|on|getting)\b|\bfor me\b|\bmy (dose|treatment|doctor|oncologist|"
     r"chemo|leukemia|leukaemia|all|cancer|blood|counts?)\b|\b\d+(\.\d+)?\s?kg\b|\bhow much should\b|"
     r"\b(i|we) (have|was|were|got) (been )?(diagnosed|relapsed)\b|\bshould (he|she) (take|get|have|switch)\b",

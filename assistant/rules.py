@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .lexicon import load_lexicon
@@ -98,12 +99,14 @@ class Verdict:
                 "removed": [asdict(s) for s in self.removed], "notices": self.notices}
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Unicode variants folded, reference markers ("[7]", "relapse.1") removed, whitespace collapsed."""
     text = text.replace("\u00a0", " ").replace("²", "2").replace("’", "'").replace("–", "-")
     text = re.sub(r" ?\[\d+(?:\s*[,\-]\s*\d+)*\]", "", text)
     text = re.sub(r"(?<=[A-Za-z)®])\.\d{1,2}(?=\s|$)", ".", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    return re.sub(r"\s*\n\s*", "\n", text).strip()  # line breaks kept: they separate list items
 
 
 # ----- sentence rules ------------------------------------------------------------------------------
@@ -171,8 +174,11 @@ def check_population(sentence: str, cited: str) -> RuleResult:
     return RuleResult("population", True)
 
 
-def qualifiers(text: str) -> set[str]:
-    return {k for k, p in _QUAL.items() if p.search(text)}
+@lru_cache(maxsize=8192)
+def qualifiers(text: str) -> frozenset[str]:
+    """Qualifier kinds present in ``text`` (cached: statements, windows and cited texts repeat)."""
+    return frozenset(name for name, pattern in _QUAL.items() if pattern.search(text))
+
 
 
 def best_window(sentence: str, cited: str) -> str:
@@ -203,10 +209,10 @@ def check_qualifiers(sentence: str, cited: str) -> RuleResult:
 def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float) -> SentenceVerdict:
     results = [check_citation(stmt, cited)]
     if results[0].ok:
-        text = "\n".join(cited[n].text for n in stmt.cites)
-        results += [check_support(stmt.text, text, support_threshold), check_numbers(stmt.text, text),
-                    check_drugs(stmt.text, text), check_qualifiers(stmt.text, text),
-                    check_population(stmt.text, text)]
+        text = normalise("\n".join(cited[n].text for n in stmt.cites))
+        sent = normalise(stmt.text)
+        results += [check_support(sent, text, support_threshold), check_numbers(sent, text),
+                    check_drugs(sent, text), check_qualifiers(sent, text), check_population(sent, text)]
     return SentenceVerdict(stmt.text, list(stmt.cites), all(r.ok for r in results), results)
 
 
