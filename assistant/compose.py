@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import ComposeSettings
-from .retrieve import Store, expand_query, tokenize
+from .retrieve import Store, tokenize
 from .types import Citation, Passage, Statement, Unit
 
 DOSE_INTENT = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg|given|administered|schedule)\b", re.I)
@@ -103,7 +103,7 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
     dose = bool(DOSE_INTENT.search(question))
     out: list[Scored] = []
     seen: set[str] = set()
-    by_pos = {(u.doc_id, u.position): u for u in store.units.values()}
+    by_pos = store.by_position()
     for rank, p in enumerate(passages):
         for uid in p.chunk.unit_ids:
             if uid in seen or uid not in store.units:
@@ -160,7 +160,7 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
         if any(jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard for p in picked):
             continue
         picked.append(s)
-    by_pos = {(u.doc_id, u.position): u for u in store.units.values()}
+    by_pos = store.by_position()
     for s in list(picked):
         prev = by_pos.get((s.unit.doc_id, s.unit.position - 1))
         if prev is not None and prev.section == s.unit.section and ANAPHORA.match(s.unit.text) \

@@ -79,8 +79,9 @@ def build_vs_floor(a: Any) -> dict[str, float]:
 
 def scaled(a: Any, n: int, questions: list[str]) -> dict[str, Any]:
     """n chunks sampled from the real ones, varied (text suffix, jittered vectors), in a fresh Chroma + BM25."""
-    import chromadb
     import resource
+
+    import chromadb
     from chromadb.config import Settings as CS
     from rank_bm25 import BM25Okapi
 
