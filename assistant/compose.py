@@ -18,8 +18,11 @@ from .config import ComposeSettings
 from .retrieve import Store, tokenize
 from .types import Citation, Passage, Statement, Unit
 
+# Broad cues for ranking (a radiation dose in cGy counts) and strict ones for the focus check (a drug dose).
 DOSE_INTENT = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg|given|administered|schedule)\b", re.I)
 DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq|cGy)", re.I)
+DOSE_QUESTION = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg)\b", re.I)
+DRUG_DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq)", re.I)
 ANAPHORA = re.compile(r"^(In this|This|These|That|Those|It|Its|They|Such|In addition|However|Thus|Another|"
                       r"The other|In contrast|Similar|Of the|Among)\b")
 NUMERIC_INTENT = re.compile(r"\b(dose|dosage|dosing|how much|how many|how long|rate|percent|percentage|%|mg|mcg|"

@@ -31,7 +31,7 @@ def lookup(store: Store, ref: str) -> dict[str, Any]:
     if ref in store.units:
         u = store.units[ref]
         doc = store.docs[u.doc_id]
-        chunk = next((c for c in store.chunks.values() if u.id in c.unit_ids), None)
+        chunk = store.chunk_of(u.id)
         out = {"kind": "sentence", "unit_id": u.id, "doc": doc.meta(), "section": u.section, "start": u.start,
                "end": u.end, "quote": doc.raw[u.start:u.end], "refs": list(u.refs)}
         if chunk:

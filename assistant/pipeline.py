@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import re
 import threading
 import time
 from dataclasses import replace
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import phrases
-from .compose import Draft, compose, render
+from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, compose, render
 from .config import Settings
 from .conflicts import find_conflicts
 from .embedders import Embedder, make_embedder
@@ -208,7 +207,8 @@ class Assistant:
                 if u.id in present:
                     continue
                 doc = store.docs[u.doc_id]
-                chunk = next(c for c in store.chunks.values() if u.id in c.unit_ids)
+                chunk = store.chunk_of(u.id)
+                assert chunk is not None
                 n = len(draft.citations) + 1
                 draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
                                                 doc.raw[u.start:u.end], u.id))
@@ -237,10 +237,6 @@ class Assistant:
         from .lookup import lookup
 
         return lookup(self.store, ref)
-
-
-DOSE_QUESTION = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg)\b", re.I)
-DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq)", re.I)
 
 
 def _drugs_of(unit_text: str, leaf: str, context: str) -> set[str]:
@@ -276,7 +272,7 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
     about = [st for st in statements if drugs & _drugs_of(st.text, *_context(store, st.unit_id))]
     if not about:
         return f"no statement about {', '.join(sorted(drugs))}"
-    if DOSE_QUESTION.search(question) and not any(DOSE_UNIT.search(st.text) for st in about):
+    if DOSE_QUESTION.search(question) and not any(DRUG_DOSE_UNIT.search(st.text) for st in about):
         return f"no dose of {', '.join(sorted(drugs))} in the sources"
     return ""
 
@@ -288,7 +284,7 @@ def rescue_dose(question: str, draft: Draft, store: Store) -> None:
         return
     for sc in draft.scored:
         u = sc.unit
-        if DOSE_UNIT.search(u.text) and drugs & _drugs_of(u.text, *_context(store, u.id)):
+        if DRUG_DOSE_UNIT.search(u.text) and drugs & _drugs_of(u.text, *_context(store, u.id)):
             doc = store.docs[u.doc_id]
             n = len(draft.citations) + 1
             draft.citations.append(Citation(n, sc.passage.chunk.id, doc.id, doc.title, u.section, u.start, u.end,

@@ -148,6 +148,15 @@ class Store:
             self._by_position = {(u.doc_id, u.position): u for u in self.units.values()}
         return self._by_position
 
+    def chunk_of(self, unit_id: str) -> Chunk | None:
+        """The chunk that holds a sentence (first one, where chunks overlap)."""
+        if not hasattr(self, "_chunk_of"):
+            self._chunk_of: dict[str, Chunk] = {}
+            for c in self.chunks.values():
+                for uid in c.unit_ids:
+                    self._chunk_of.setdefault(uid, c)
+        return self._chunk_of.get(unit_id)
+
     def unit_vector(self, unit_id: str) -> np.ndarray:
         return self.unit_vectors[self.unit_rows[unit_id]]
 

@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+
+def _grouped_bars(plt: Any, path: Path, title: str, labels: list[str], series: dict[str, list[float]],
+                  size: tuple[int, int], rotate: bool = False) -> None:
+    """One bar per series at each label, values in 0..1."""
+    fig, ax = plt.subplots(figsize=size)
+    width = 0.8 / len(series)
+    for i, (name, vals) in enumerate(series.items()):
+        ax.bar([x + i * width for x in range(len(labels))], vals, width, label=name)
+    ticks = [x + 0.4 - width / 2 for x in range(len(labels))]
+    if rotate:
+        ax.set_xticks(ticks, labels, rotation=30, ha="right")
+    else:
+        ax.set_xticks(ticks, labels)
+    ax.set_ylim(0, 1.05)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def save_plots(out: Path, metrics: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -14,36 +35,16 @@ def save_plots(out: Path, metrics: dict[str, Any], rows: dict[str, list[dict[str
 
     strategies = list(metrics["strategies"])
     keys = ["recall@5", "mrr", "fact_recall", "citation_precision", "abstention_recall"]
-    fig, ax = plt.subplots(figsize=(9, 4))
-    width = 0.8 / len(strategies)
-    for i, s in enumerate(strategies):
-        vals = [metrics["strategies"][s].get(k) or 0 for k in keys]
-        ax.bar([x + i * width for x in range(len(keys))], vals, width, label=s)
-    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(keys))], keys)
-    ax.set_ylim(0, 1.05)
-    ax.legend()
-    ax.set_title("Strategies compared")
-    fig.tight_layout()
-    fig.savefig(out / "strategies.png", dpi=90)
-    plt.close(fig)
-
+    _grouped_bars(plt, out / "strategies.png", "Strategies compared", keys,
+                  {s: [metrics["strategies"][s].get(k) or 0 for k in keys] for s in strategies}, (9, 4))
     if "hybrid" in metrics["strategies"]:
         bt = metrics["strategies"]["hybrid"]["by_type"]
         types = list(bt)
-        fig, ax = plt.subplots(figsize=(10, 4))
-        for i, k in enumerate(["recall@5", "fact_recall", "abstained"]):
-            ax.bar([x + i * 0.27 for x in range(len(types))], [bt[t].get(k) or 0 for t in types], 0.27, label=k)
-        ax.set_xticks([x + 0.27 for x in range(len(types))], types, rotation=30, ha="right")
-        ax.set_ylim(0, 1.05)
-        ax.legend()
-        ax.set_title("Hybrid: metrics by question type")
-        fig.tight_layout()
-        fig.savefig(out / "by_type.png", dpi=90)
-        plt.close(fig)
+        _grouped_bars(plt, out / "by_type.png", "Hybrid: metrics by question type", types,
+                      {k: [bt[t].get(k) or 0 for t in types] for k in ("recall@5", "fact_recall", "abstained")},
+                      (10, 4), rotate=True)
 
-    results = [line for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
-    import json
-
+    results = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     totals: dict[str, list[float]] = {}
     for line in results:
         r = json.loads(line)
