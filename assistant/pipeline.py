@@ -9,7 +9,6 @@ is re-opened when ``CURRENT.json`` changes, so a rebuild swaps in atomically.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from .lexicon import load_lexicon
 from .questions import clean_history, intent, retrieval_query, sanitize, strip_injection
 from .retrieve import Retriever, Store, idf_weights, tokenize
 from .rules import CitedText, verify
+from .spelling import correct, unknown_drugs
 from .types import Answer, Citation, Notice, Statement
 
 log = logging.getLogger("assistant")
@@ -54,6 +54,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._idf: dict[str, float] = {}
         self._vocab: set[str] = set()
+        self._drug_words: frozenset[str] = frozenset()
         self._pointer_mtime = 0.0
         self._lock = threading.Lock()
 
@@ -84,6 +85,8 @@ class Assistant:
                 self._retriever = Retriever(store, self.embedder, self.settings)
                 self._idf = idf_weights(store)
                 self._vocab = {t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}")}
+                self._drug_words = frozenset(t for g in load_lexicon().groups if g.kind == "drug" for n in g.names
+                                             for t in tokenize(n) if len(t) > 3)
             return self._store
 
     @property
@@ -114,7 +117,7 @@ class Assistant:
             notices.append(Notice("injection", "Instructions inside the question were ignored."))
             q, it = q_clean, intent(q_clean)
         rq = retrieval_query(q, hist)
-        if not (it.on_topic or it.emergency or intent(rq).on_topic):
+        if not (it.on_topic or it.emergency or intent(rq).on_topic or intent(self._spellfix(rq)).on_topic):
             return self._fixed(question, phrases.OFF_TOPIC, "refused", t_start)
         if it.emergency:
             notices.insert(0, Notice("urgent", phrases.SAFETY_URGENT))
@@ -134,8 +137,10 @@ class Assistant:
                     "section": p.chunk.section} for p in retrieval.passages[:3]]
         uncovered = self.uncovered_terms(q)
         threshold = s.rules.abstain_threshold + (0.12 if uncovered else 0.0)
-        gap = focus_gap(q, draft.statements, store) or ("the question is about another disease"
-                                                         if it.other_disease else "")
+        strangers = self.unknown_drugs(q)
+        gap = (f"no drug named {', '.join(strangers)} in the sources" if strangers else "") \
+            or focus_gap(q, draft.statements, store) \
+            or ("the question is about another disease" if it.other_disease else "")
         if draft.best_score < threshold or not draft.statements or gap:
             ans = self._fixed(question, phrases.NOT_COVERED, "abstained", t_start, notices, related)
             ans.verdict = {"ok": True, "checked": 0, "passed": 0, "abstain_reason":
@@ -168,14 +173,14 @@ class Assistant:
 
     def _spellfix(self, text: str) -> str:
         """Replace words missing from the corpus by a close corpus word ("leukemai" -> "leukemia")."""
-        vocab = self._vocab
+        _ = self.store
         out = []
         for word in text.split():
             core = word.strip(".,;:?!()\"'").lower()
-            if len(core) >= 5 and core.isalpha() and core not in vocab:
-                match = difflib.get_close_matches(core, vocab, n=1, cutoff=0.84)
+            if len(core) >= 5 and core.isalpha() and core not in self._vocab:
+                match = correct(core, self._vocab, self._drug_words)
                 if match:
-                    word = word.lower().replace(core, match[0])
+                    word = word.lower().replace(core, match)
             out.append(word)
         return " ".join(out)
 
@@ -189,9 +194,14 @@ class Assistant:
                 continue
             if tok.endswith("s") and tok[:-1] in self._vocab:
                 continue
-            if not difflib.get_close_matches(tok, self._vocab, n=1, cutoff=0.84):
+            if correct(tok, self._vocab, self._drug_words) is None:
                 out.append(tok)
         return out
+
+    def unknown_drugs(self, question: str) -> list[str]:
+        """Drug-like words of the question that name no drug in the sources (see ``spelling``)."""
+        _ = self.store
+        return unknown_drugs(tokenize(question), self._vocab, self._drug_words)
 
     def _add_conflicts(self, draft: Draft, question: str, notices: list[Notice]) -> None:
         if not draft.scored:

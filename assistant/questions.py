@@ -40,7 +40,9 @@ INJECTION = re.compile(
     r"\bDAN\b|\bjailbreak|\bdeveloper mode\b|\bwithout (any )?citations?\b|\bno citations\b|"
     r"\b(rules?|safety|filters?) (are |is )?(disabled|off|suspended)\b|\bdisregard\b|\bpretend (to be|you)\b|"
     r"\bact as\b|\bforget (all|everything|your)\b|\boverride\b|<\|im_start\|>|\[INST\]|^\s*SYSTEM\s*:|"
-    r"\bprint your\b|\brepeat (the|your) (instructions|prompt)\b|\bconfirm it\b|\bsay (that|yes)\b",
+    r"\bprint your\b|\brepeat (the|your) (instructions|prompt)\b|\bconfirm it\b|\bsay (that|yes)\b|"
+    r"\b(the|this) (assistant|chatbot|bot|model) (must|should|shall|has to|will|is required to)\b|"
+    r"\byou (must|should|shall|have to) (always |now )?(recommend|answer|say|reply|tell|respond|output)\b",
     re.I | re.M)
 DOMAIN = re.compile(
     r"leuk|leuc|lymph|\ball\b|cancer|tumou?r|oncolog|chemo|remission|relaps|refractor|marrow|transplant|"
@@ -99,7 +101,7 @@ def intent(question: str) -> Intent:
 
 def strip_injection(question: str) -> str:
     """The question without the sentences that carry an injection attempt."""
-    parts = re.split(r"(?<=[.!?\n:;])\s+", question)
+    parts = re.split(r"(?<=[.!?\n:;])\s+|(?<=[.!?][\"'”’])\s+", question)
     kept = [p for p in parts if not INJECTION.search(p)]
     return " ".join(kept).strip()
 

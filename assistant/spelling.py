@@ -1,0 +1,61 @@
+"""Typo tolerance against the corpus vocabulary, strict for drug names.
+
+Pure functions.  "leukemai" may become "leukemia", but "obecabtagene" must not
+become "brexucabtagene": near a drug name only a real typo (at most two edits,
+and one for short names) is forgiven, because a swapped drug is the worst
+mistake this assistant can make.  A word that looks like a drug name (an INN
+stem such as -mab, -nib, -cel) and is not in the sources is reported as an
+unknown drug, so the question abstains instead of answering about another one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Iterable
+
+CUTOFF = 0.84
+# International nonproprietary name stems common in leukemia drugs.
+DRUG_STEM = re.compile(r"(mab|nib|leucel|cabtagene|rubicin|mycin|micin|platin|taxel|abine|parib|degib|lisib|"
+                       r"ciclib|stine|aspar[a-z]*ase|olimus|clax|tide|mustine|fosfamide|phamide|trexate|xantrone|poside|purine|"
+                       r"asone|isone|olone)$")
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Levenshtein distance, capped at ``limit`` (returns ``limit`` when it is at least that)."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) >= limit:
+            return limit
+        prev = cur
+    return min(prev[-1], limit)
+
+
+def is_drug_like(word: str) -> bool:
+    return len(word) >= 6 and bool(DRUG_STEM.search(word.lower()))
+
+
+def max_typos(word: str) -> int:
+    return 1 if len(word) < 8 else 2
+
+
+def correct(word: str, vocab: Collection[str], drug_words: Collection[str]) -> str | None:
+    """The corpus word ``word`` is a typo of, or None.  Drug names and drug-like words need a near-exact match."""
+    if word in vocab:
+        return word
+    for match in difflib.get_close_matches(word, vocab, n=3, cutoff=CUTOFF):
+        strict = match in drug_words or is_drug_like(word) or is_drug_like(match)
+        if not strict or edit_distance(word, match) <= max_typos(word):
+            return match
+    return None
+
+
+def unknown_drugs(words: Iterable[str], vocab: Collection[str], drug_words: Collection[str]) -> list[str]:
+    """Words that look like drug names and match no drug of the sources, even allowing a typo."""
+    return [w for w in dict.fromkeys(words) if is_drug_like(w) and w not in drug_words and correct(w, vocab, drug_words)
+            is None]

@@ -1,0 +1,47 @@
+"""Typo tolerance: forgiving for words, strict for drug names."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.spelling import correct, edit_distance, is_drug_like, unknown_drugs
+
+VOCAB = {"leukemia", "brexucabtagene", "autoleucel", "blinatumomab", "inotuzumab", "remission", "nelarabine",
+         "clofarabine"}
+DRUGS = {"brexucabtagene", "autoleucel", "blinatumomab", "inotuzumab", "nelarabine", "clofarabine"}
+
+
+@pytest.mark.parametrize(("a", "b", "d"), [("kitten", "sitting", 3), ("abc", "abc", 0), ("abc", "abd", 1),
+                                          ("leukemai", "leukemia", 2), ("", "abc", 3), ("ab", "ba", 2)])
+def test_edit_distance(a: str, b: str, d: int) -> None:
+    assert edit_distance(a, b) == d
+
+
+def test_edit_distance_is_capped() -> None:
+    assert edit_distance("obecabtagene", "brexucabtagene", limit=3) == 3
+
+
+def test_ordinary_typos_are_forgiven() -> None:
+    assert correct("leukemai", VOCAB, DRUGS) == "leukemia"
+    assert correct("remision", VOCAB, DRUGS) == "remission"
+
+
+def test_drug_typos_within_two_edits_are_forgiven() -> None:
+    assert correct("blinatumumab", VOCAB, DRUGS) == "blinatumomab"
+    assert correct("inotuzamab", VOCAB, DRUGS) == "inotuzumab"
+
+
+def test_another_drug_is_never_a_typo() -> None:
+    # difflib rates these >= 0.84 similar, but they are different drugs.
+    assert correct("obecabtagene", VOCAB, DRUGS) is None
+    assert correct("cytarabine", VOCAB, DRUGS) is None  # not clofarabine, not nelarabine
+
+
+def test_drug_like_words() -> None:
+    assert is_drug_like("obecabtagene") and is_drug_like("ponatinib") and is_drug_like("Rituximab")
+    assert not is_drug_like("remission") and not is_drug_like("mab")
+
+
+def test_unknown_drugs() -> None:
+    words = ["what", "did", "obecabtagene", "autoleucel", "blinatumumab", "ponatinib", "ponatinib"]
+    assert unknown_drugs(words, VOCAB, DRUGS) == ["obecabtagene", "ponatinib"]
