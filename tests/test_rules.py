@@ -113,3 +113,35 @@ def test_fixed_phrases_are_distinct_sentences():
     texts = [phrases.NOT_COVERED, phrases.OFF_TOPIC, phrases.SAFETY_PERSONAL, phrases.SAFETY_URGENT,
              phrases.INJECTION, phrases.NOTHING_SURVIVED]
     assert len(set(texts)) == len(texts) and all(t.endswith(".") for t in texts)
+
+
+def _corpus_lines() -> list[str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "corpus"
+    return [line for f in sorted(root.glob("*.txt")) for line in f.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def test_qualifier_gates_never_skip_a_match():
+    """The substring gates are a shortcut only: same result as searching every pattern, on every corpus line."""
+    import re
+
+    from assistant.rules import QUALIFIERS, qualifiers
+
+    plain = {k: re.compile(v, re.I) for k, v in QUALIFIERS.items()}
+    extra = ["It cannot be given.", "counts ≥ 100", "Under 5 percent", "It increased.", "isn't known"]
+    for text in _corpus_lines() + extra:
+        assert qualifiers(text) == frozenset(k for k, p in plain.items() if p.search(text)), text
+
+
+def test_lexicon_find_longest_name_wins_without_overlaps():
+    from assistant.lexicon import load_lexicon
+
+    lex = load_lexicon()
+    found = [(g.canonical, name) for g, name in lex.find("Inotuzumab ozogamicin (InO) then CAR T-cell therapy; ino")]
+    assert found[0][1] == "Inotuzumab ozogamicin" and found[1][1] == "InO"
+    assert any(name == "CAR T-cell therapy" for _, name in found)
+    assert all(name != "ino" for _, name in found)  # short abbreviations match case-sensitively
+    assert [n for _, n in lex.find("the Ph+ and Ph-negative groups", ("abbr", "population", "drug", "therapy"))
+            if n.startswith("Ph")] == ["Ph+", "Ph-negative"]
