@@ -56,6 +56,7 @@ class Assistant:
         self._vocab: set[str] = set()
         self._drug_words: frozenset[str] = frozenset()
         self._pointer_mtime = 0.0
+        self._pinned = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -72,21 +73,31 @@ class Assistant:
     def _pointer_path(self) -> Path:
         return Path(self.settings.index.dir) / POINTER
 
+    def pin_store(self, store: Store) -> None:
+        """Answer from ``store`` from now on, ignoring ``CURRENT.json`` (benchmarks on a synthetic scaled store)."""
+        with self._lock:
+            self._pinned = True
+            self._install(store, self._pointer_mtime)
+
+    def _install(self, store: Store, mtime: float) -> None:
+        self._store, self._pointer_mtime = store, mtime
+        self._retriever = Retriever(store, self.embedder, self.settings)
+        self._idf = idf_weights(store)
+        self._vocab = {t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}")}
+        self._drug_words = frozenset(t for g in load_lexicon().groups if g.kind == "drug" for n in g.names
+                                     for t in tokenize(n) if len(t) > 3)
+
     @property
     def store(self) -> Store:
+        if self._pinned and self._store is not None:
+            return self._store
         path = self._pointer_path()
         mtime = path.stat().st_mtime if path.exists() else 0.0
         with self._lock:
             if self._store is None or mtime != self._pointer_mtime:
                 if not mtime:
                     raise IndexError_(f"No index found in {self.settings.index.dir}.")
-                store = Store.open(self.settings, self.embedder)
-                self._store, self._pointer_mtime = store, mtime
-                self._retriever = Retriever(store, self.embedder, self.settings)
-                self._idf = idf_weights(store)
-                self._vocab = {t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}")}
-                self._drug_words = frozenset(t for g in load_lexicon().groups if g.kind == "drug" for n in g.names
-                                             for t in tokenize(n) if len(t) > 3)
+                self._install(Store.open(self.settings, self.embedder), mtime)
             return self._store
 
     @property
@@ -94,6 +105,19 @@ class Assistant:
         _ = self.store
         assert self._retriever is not None
         return self._retriever
+
+    def _snapshot(self) -> tuple[Store, Retriever, dict[str, float]]:
+        """The live store with its own retriever and idf weights, read together under the lock.
+
+        Answers run in several server threads at once: reading ``store`` and ``retriever`` one after the
+        other could pair one build's passages with another build's sentences when an index swap lands in
+        between (a KeyError or a citation into the wrong build).
+        """
+        while True:
+            _ = self.store  # (re)opens the store after a swap
+            with self._lock:
+                if self._store is not None and self._retriever is not None:
+                    return self._store, self._retriever, self._idf
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than on the first question."""
@@ -124,12 +148,12 @@ class Assistant:
         if it.personal:
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 
-        store = self.store
-        retrieval = self.retriever.retrieve(self._spellfix(rq), strategy=strategy)
+        store, retriever, idf = self._snapshot()
+        retrieval = retriever.retrieve(self._spellfix(rq), strategy=strategy)
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
-        draft = compose(self._spellfix(rq), retrieval.query_vector, retrieval.passages, store, self._idf, s.compose)
-        self._add_conflicts(draft, rq, notices)
+        draft = compose(self._spellfix(rq), retrieval.query_vector, retrieval.passages, store, idf, s.compose)
+        self._add_conflicts(draft, rq, notices, store)
         rescue_dose(q, draft, store)
         timings["compose"] = _ms(t0)
 
@@ -155,7 +179,7 @@ class Assistant:
         verdict = verify(draft.statements, cited, s.rules.support_threshold)
         kept = [st for st, sv in zip(draft.statements, verdict.sentences, strict=True) if sv.ok]
         statements, citations = renumber(kept, draft.citations)
-        notices += self._population_notices(it.population or intent(rq).population, citations)
+        notices += self._population_notices(it.population or intent(rq).population, citations, store)
         timings["rules"] = _ms(t0)
         if not statements:
             ans = self._fixed(question, phrases.NOTHING_SURVIVED, "abstained", t_start, notices, related)
@@ -203,14 +227,13 @@ class Assistant:
         _ = self.store
         return unknown_drugs(tokenize(question), self._vocab, self._drug_words)
 
-    def _add_conflicts(self, draft: Draft, question: str, notices: list[Notice]) -> None:
+    def _add_conflicts(self, draft: Draft, question: str, notices: list[Notice], store: Store) -> None:
         if not draft.scored:
             return
         focus = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
         if not focus:
             return
         top = [s.unit for s in draft.scored[:20]]
-        store = self.store
         for conflict in find_conflicts(top, store.docs, focus, question):
             present = {st.unit_id for st in draft.statements}
             for u in conflict.units:
@@ -230,10 +253,9 @@ class Assistant:
             kind = "outdated" if conflict.kind == "outdated" else "conflict"
             notices.append(Notice(kind, f"The sources differ on {conflict.topic}, newest first: {values}"))
 
-    def _population_notices(self, asked: str, citations: list[Citation]) -> list[Notice]:
+    def _population_notices(self, asked: str, citations: list[Citation], store: Store) -> list[Notice]:
         if not asked:
             return []
-        store = self.store
         out = []
         for doc_id in dict.fromkeys(c.doc_id for c in citations):
             doc = store.docs[doc_id]

@@ -123,11 +123,9 @@ class Store:
             raise IndexDamagedError("The index failed its probe query (too few or unknown results).")
 
     def bm25_index(self) -> Any:
+        """BM25 (Robertson) over section + text of every chunk, built on first use (bm25s: sparse, fast)."""
         if self.bm25 is None:
-            from rank_bm25 import BM25Okapi
-
-            self.bm25 = BM25Okapi([tokenize(f"{self.chunks[c].section} {self.chunks[c].text}")
-                                   for c in self.chunk_order])
+            self.bm25 = build_bm25([f"{self.chunks[c].section} {self.chunks[c].text}" for c in self.chunk_order])
         return self.bm25
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -136,12 +134,7 @@ class Store:
         return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
     def lexical(self, query: str, n: int) -> list[tuple[str, float]]:
-        tokens = tokenize(query)
-        if not tokens:
-            return []
-        scores = self.bm25_index().get_scores(tokens)
-        top = np.argsort(-scores)[:n]
-        return [(self.chunk_order[i], float(scores[i])) for i in top if scores[i] > 0]
+        return [(self.chunk_order[i], s) for i, s in bm25_top(self.bm25_index(), tokenize(query), n)]
 
     def by_position(self) -> dict[tuple[str, int], Unit]:
         if not hasattr(self, "_by_position"):
@@ -151,10 +144,13 @@ class Store:
     def chunk_of(self, unit_id: str) -> Chunk | None:
         """The chunk that holds a sentence (first one, where chunks overlap)."""
         if not hasattr(self, "_chunk_of"):
-            self._chunk_of: dict[str, Chunk] = {}
+            # Filled in a local and then published in one assignment: answers run in several threads at once,
+            # and another thread must never see a half-filled map (a None here fails a citation).
+            chunk_of: dict[str, Chunk] = {}
             for c in self.chunks.values():
                 for uid in c.unit_ids:
-                    self._chunk_of.setdefault(uid, c)
+                    chunk_of.setdefault(uid, c)
+            self._chunk_of = chunk_of
         return self._chunk_of.get(unit_id)
 
     def unit_vector(self, unit_id: str) -> np.ndarray:
@@ -202,6 +198,26 @@ class Retriever:
                     for i, s in fused[:top_k]]
         t["fusion"] = _ms(t0)
         return Retrieval(passages, vec, t)
+
+
+def build_bm25(texts: list[str]) -> Any:
+    import bm25s
+
+    bm = bm25s.BM25(method="robertson", k1=1.5, b=0.75)
+    bm.index([tokenize(t) or [""] for t in texts], show_progress=False)
+    return bm
+
+
+def bm25_top(bm: Any, tokens: list[str], n: int) -> list[tuple[int, float]]:
+    """Row numbers and scores of the ``n`` best documents with a positive score (unknown tokens ignored)."""
+    known = [t for t in tokens if t and t in bm.vocab_dict]
+    if not known:
+        return []
+    scores = bm.get_scores(known)
+    n = min(n, len(scores))
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 def _ms(t0: float) -> float:
