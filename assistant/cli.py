@@ -23,6 +23,8 @@ def _assistant(args: argparse.Namespace, ensure: bool = True):  # noqa: ANN202
     a = Assistant(_settings(args))
     if ensure and getattr(args, "auto_index", True):
         report = a.build_index(progress=sys.stderr.isatty())
+        if report.repaired:
+            print(f"index: the previous build was damaged ({report.repaired}); rebuilt it.", file=sys.stderr)
         if report.changed:
             print(f"index: built {report.chunks} chunks, {report.units} sentences "
                   f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s", file=sys.stderr)
@@ -34,6 +36,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     a = Assistant(_settings(args))
     r = a.build_index(rebuild=args.rebuild, progress=not args.quiet)
+    if r.repaired:
+        print(f"index: the previous build was damaged ({r.repaired}); rebuilt it from the corpus.", file=sys.stderr)
     if r.changed:
         print(f"index {r.build}: {r.chunks} chunks, {r.units} sentences; embedded {r.embedded}, "
               f"reused {r.reused}; {r.seconds:.1f}s")

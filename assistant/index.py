@@ -45,6 +45,7 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
+    repaired: str = ""  # why a damaged build was thrown away and rebuilt ("" when it was not)
 
 
 def chroma_client(settings: Settings):  # noqa: ANN201 - a chromadb client
@@ -129,8 +130,16 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, p
     if rebuild and not settings.index.chroma_url:
         _wipe_embedded(index_dir)
     ptr = None if rebuild else _safe_pointer(index_dir)
+    repaired = ""
     if ptr and is_current(settings, embedder, docs):
-        return BuildReport(ptr["build"], False, ptr["chunks"], ptr["units"], 0, 0, time.perf_counter() - t0)
+        try:
+            check_build(settings, ptr)
+            return BuildReport(ptr["build"], False, ptr["chunks"], ptr["units"], 0, 0, time.perf_counter() - t0)
+        except IndexDamagedError as exc:  # automatic repair: throw the damaged build away, build from scratch
+            repaired = str(exc)
+            if not settings.index.chroma_url:
+                _wipe_embedded(index_dir)
+            ptr = None
     client = chroma_client(settings)
     old: dict[str, Any] = {}
     if ptr and ptr.get("model") == embedder.name:
@@ -170,7 +179,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, p
         "documents": {d.id: d.file for d in docs},
     })
     _drop_old_builds(client, settings.index.collection_prefix, build, settings.index.keep_builds)
-    return BuildReport(build, True, len(chunks), len(units), embedded, reused, time.perf_counter() - t0)
+    return BuildReport(build, True, len(chunks), len(units), embedded, reused, time.perf_counter() - t0, repaired)
 
 
 def _safe_pointer(index_dir: Path) -> dict[str, Any] | None:
@@ -241,6 +250,65 @@ def check_sqlite(index_dir: Path) -> None:
         raise IndexDamagedError(f"The index database {path} is damaged ({exc}).") from exc
     if not row or row[0] != "ok":
         raise IndexDamagedError(f"The index database {path} failed its integrity check ({row and row[0]}).")
+
+
+def open_build(settings: Settings, ptr: dict[str, Any]) -> tuple[Any, Any]:
+    """The chunk and sentence collections of the live build, checked; raises IndexDamagedError.
+
+    Checks, cheapest first: sqlite ``quick_check`` (embedded store), both collections readable, their
+    counts equal to the manifest's, and a self-retrieval probe (see :func:`probe_collection`).
+    """
+    if not settings.index.chroma_url:
+        check_sqlite(settings.index.dir)
+    client = chroma_client(settings)
+    cname, uname = collection_names(settings.index.collection_prefix, ptr["build"])
+    try:
+        ccol = client.get_collection(cname, embedding_function=None)
+        ucol = client.get_collection(uname, embedding_function=None)
+    except Exception as exc:
+        raise IndexDamagedError(f"The index build {ptr['build']} cannot be read ({exc}).") from exc
+    check_collection(ccol, ptr["chunks"], "chunks")
+    check_collection(ucol, ptr["units"], "sentences")
+    return ccol, ucol
+
+
+def check_collection(col: Any, expected: int, what: str = "vectors") -> None:
+    """The collection can be counted, holds ``expected`` items, and passes the self-retrieval probe."""
+    try:
+        count = col.count()
+    except Exception as exc:
+        raise IndexDamagedError(f"The index's {what} cannot be read ({exc}).") from exc
+    if count != expected:
+        raise IndexDamagedError(f"The index holds {count} {what}; its manifest says {expected}.")
+    probe_collection(col, count)
+
+
+def check_build(settings: Settings, ptr: dict[str, Any]) -> None:
+    open_build(settings, ptr)
+
+
+def probe_collection(col: Any, count: int, samples: int = 5) -> None:
+    """Stored vectors must find themselves, with a full result list.
+
+    A deleted or truncated HNSW segment folder often gives no error: Chroma answers from what is left (a
+    query over 5,000 vectors returned 1 result). Querying with a few stored vectors, spread over the
+    collection, and asking for ``k`` results catches that without loading the embedding model.
+    """
+    if not count:
+        raise IndexDamagedError("The index is empty.")
+    k = min(10, count)
+    try:
+        ids = col.get(include=[])["ids"]
+        picks = [ids[i] for i in np.linspace(0, len(ids) - 1, min(samples, len(ids))).astype(int)]
+        vecs = col.get(ids=picks, include=["embeddings"])
+        got = col.query(query_embeddings=np.asarray(vecs["embeddings"], dtype=np.float32), n_results=k,
+                        include=[])
+    except Exception as exc:
+        raise IndexDamagedError(f"The index failed its probe query ({exc}).") from exc
+    for pid, found in zip(vecs["ids"], got["ids"], strict=True):
+        if len(found) < k or pid not in found:
+            raise IndexDamagedError(f"The index failed its probe query ({len(found)} of {k} results; stored "
+                                    f"passage {pid} {'found' if pid in found else 'not found'}).")
 
 
 def require_pointer(settings: Settings) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from .config import Settings
 from .corpus import load_corpus
 from .embedders import Embedder
 from .errors import IndexDamagedError, IndexError_
-from .index import check_sqlite, chroma_client, collection_names, require_pointer
+from .index import open_build, require_pointer
 from .lexicon import load_lexicon
 from .types import Chunk, Document, Passage, Unit
 
@@ -83,13 +83,8 @@ class Store:
         ptr = require_pointer(settings)
         if ptr.get("model") != embedder.name:
             raise IndexError_(f"The index was built with {ptr.get('model')}, not {embedder.name}.")
-        if not settings.index.chroma_url:
-            check_sqlite(settings.index.dir)
-        client = chroma_client(settings)
-        cname, uname = collection_names(settings.index.collection_prefix, ptr["build"])
+        ccol, ucol = open_build(settings, ptr)
         try:
-            ccol = client.get_collection(cname, embedding_function=None)
-            ucol = client.get_collection(uname, embedding_function=None)
             cgot = ccol.get(include=["documents", "metadatas"])
             ugot = ucol.get(include=["documents", "metadatas", "embeddings"])
         except Exception as exc:

@@ -70,3 +70,109 @@ def test_manifest_records_corpus_model_and_chunker(tmp_path):
     ptr = json.loads((tmp_path / "index" / POINTER).read_text())
     assert {"build", "corpus_hash", "model", "chunker", "chunks", "units"} <= ptr.keys()
     assert ptr["model"] == HashEmbedder.name
+
+
+def _answers(s, questions):
+    from assistant.pipeline import Assistant
+
+    a = Assistant(s, embedder=HashEmbedder())
+    out = []
+    for q in questions:
+        ans = a.ask(q)
+        out.append((ans.status, ans.answer, [(c.doc_id, c.start, c.end) for c in ans.citations]))
+    return out
+
+
+QUESTIONS = ["What is blinatumomab?", "What dose of clofarabine is used in children?",
+             "Which factors predicted inferior survival after second rescue therapy?"]
+
+
+def _forget_clients():
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def test_truncated_database_is_detected_and_the_next_index_run_repairs_it(tmp_path):
+    s = make_settings(tmp_path)
+    build_index(s, HashEmbedder(), progress=False)
+    before = _answers(s, QUESTIONS)
+    _forget_clients()
+    db = tmp_path / "index" / "chroma" / "chroma.sqlite3"
+    db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
+    with pytest.raises(IndexDamagedError, match="damaged|integrity") as err:
+        Store.open(s, HashEmbedder())
+    assert "assistant index --rebuild" in err.value.user_message()
+    report = build_index(s, HashEmbedder(), progress=False)  # what `assistant index` / `make run` do at start
+    assert report.changed and "damaged" in report.repaired
+    assert _answers(s, QUESTIONS) == before
+
+
+def test_missing_segment_folders_never_give_silently_different_answers(tmp_path):
+    """Small collections are replayed from Chroma's log; either way the answers must not change quietly."""
+    import shutil
+
+    s = make_settings(tmp_path)
+    build_index(s, HashEmbedder(), progress=False)
+    before = _answers(s, QUESTIONS)
+    _forget_clients()
+    folders = [d for d in (tmp_path / "index" / "chroma").iterdir() if d.is_dir()]
+    assert folders
+    for d in folders:
+        shutil.rmtree(d)
+    try:
+        Store.open(s, HashEmbedder())
+    except IndexDamagedError:
+        assert build_index(s, HashEmbedder(), progress=False).repaired
+    assert _answers(s, QUESTIONS) == before
+
+
+@pytest.fixture
+def big_collection(tmp_path):
+    """A real persisted Chroma collection large enough that Chroma flushes its log into the HNSW segment."""
+    import chromadb
+    import numpy as np
+    from chromadb.config import Settings as CS
+
+    path = tmp_path / "big"
+    client = chromadb.PersistentClient(path=str(path), settings=CS(anonymized_telemetry=False))
+    col = client.create_collection("big", embedding_function=None, metadata={"hnsw:space": "cosine"})
+    vecs = np.random.default_rng(0).normal(size=(3000, 16)).astype(np.float32)
+    for b in range(0, 3000, 1000):
+        col.add(ids=[f"v{i}" for i in range(b, b + 1000)], embeddings=vecs[b:b + 1000])
+    del col, client
+    _forget_clients()
+    return path
+
+
+def _reopen(path):
+    import chromadb
+    from chromadb.config import Settings as CS
+
+    _forget_clients()
+    return chromadb.PersistentClient(path=str(path), settings=CS(anonymized_telemetry=False)).get_collection(
+        "big", embedding_function=None)
+
+
+def test_probe_passes_a_healthy_collection(big_collection):
+    from assistant.index import check_collection
+
+    check_collection(_reopen(big_collection), 3000)
+
+
+@pytest.mark.parametrize("damage", ["delete", "truncate"])
+def test_probe_catches_a_damaged_segment_folder(big_collection, damage):
+    import shutil
+
+    from assistant.index import check_collection
+
+    folders = [d for d in big_collection.iterdir() if d.is_dir()]
+    assert folders
+    for d in folders:
+        if damage == "delete":
+            shutil.rmtree(d)
+        else:
+            for f in d.iterdir():
+                f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    with pytest.raises(IndexDamagedError, match="probe|cannot be read"):
+        check_collection(_reopen(big_collection), 3000)

@@ -121,3 +121,67 @@ def test_sentence_after_a_list_starts_a_new_paragraph():
 def test_html_in_a_question_is_not_content(fake_assistant):
     ans = fake_assistant.ask("<img src=x onerror=alert(1)>What is blinatumomab?").to_dict()
     assert ans["status"] == "answered" and "onerror" not in ans["answer"]
+
+
+def test_reindexing_while_answering_never_exposes_a_half_built_index(tmp_path, corpus_copy):
+    """Answers run in threads while the corpus changes and the index is rebuilt three times.
+
+    Every answer must come from one complete build: no error, and every citation's quote is the exact
+    span of the document as that build saw it (old or new sentence, never a mix or a missing passage).
+    """
+    import threading
+
+    from conftest import make_settings
+
+    from assistant.embedders import HashEmbedder
+    from assistant.pipeline import Assistant
+
+    s = make_settings(tmp_path, corpus=corpus_copy)
+    writer = Assistant(s, embedder=HashEmbedder())
+    writer.build_index(progress=False)
+    reader = Assistant(s, embedder=HashEmbedder())
+    path = next(corpus_copy.glob("003_*.txt"))
+    original = "Treatment for relapsed and refractory ALL is typically more intensive than for newly diagnosed"
+    assert original in path.read_text(encoding="utf-8")
+    questions = ["Is treatment for relapsed ALL more intensive than for newly diagnosed patients?",
+                 "What is blinatumomab?", "What dose of clofarabine is used in children?"]
+    errors: list[BaseException] = []
+    answers = []
+    versions = [path.read_text(encoding="utf-8")]  # every text 003 has had
+    done = threading.Event()
+
+    def ask_loop() -> None:
+        i = 0
+        while not done.is_set() or i < 6:
+            try:
+                ans = reader.ask(questions[i % len(questions)])
+                store = reader.store
+                answers.append(ans)
+                for c in ans.citations:
+                    assert c.chunk_id, c
+                    assert c.quote.strip() and c.end > c.start
+                    texts = versions if c.doc_id == "003" else [store.docs[c.doc_id].raw]
+                    assert any(t[c.start:c.end] == c.quote for t in texts), c
+            except BaseException as exc:  # noqa: BLE001 - collected and reported below
+                errors.append(exc)
+            i += 1
+
+    threads = [threading.Thread(target=ask_loop) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for n in range(3):
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace(original if n == 0 else f"than for version {n - 1} diagnosed",
+                                         original.replace("newly diagnosed", f"version {n} diagnosed")
+                                         if n == 0 else f"than for version {n} diagnosed"), encoding="utf-8")
+            versions.append(path.read_text(encoding="utf-8"))
+            assert writer.build_index(progress=False).changed
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert not errors, errors[:3]
+    assert len(answers) >= 12 and all(a.status in ("answered", "abstained") for a in answers)
+    final = reader.ask(questions[0])
+    assert "version 2 diagnosed" in final.answer and reader.store.build == writer.store.build
