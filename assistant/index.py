@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -201,8 +202,8 @@ def _existing_vectors(client, prefix: str, build: str) -> dict[str, dict[str, np
 
 
 def _drop_old_builds(client, prefix: str, keep_build: str, keep: int) -> None:  # noqa: ANN001
-    builds = sorted({c.name.split("-")[-2] for c in client.list_collections()
-                     if c.name.startswith(prefix + "-") and c.name.count("-") >= 2})
+    ours = re.compile(re.escape(prefix) + r"-(\d+)-(?:chunks|units)")  # not another deployment's "<prefix>-x-..."
+    builds = sorted({m.group(1) for c in client.list_collections() if (m := ours.fullmatch(c.name))})
     older = [b for b in builds if b != keep_build]
     for b in older[: max(0, len(older) - keep)]:
         for name in collection_names(prefix, b):

@@ -95,9 +95,17 @@ class Assistant:
         mtime = path.stat().st_mtime if path.exists() else 0.0
         with self._lock:
             if self._store is None or mtime != self._pointer_mtime:
-                if not mtime:
+                if not mtime and self._store is None:
                     raise IndexError_(f"No index found in {self.settings.index.dir}.")
-                self._install(Store.open(self.settings, self.embedder), mtime)
+                try:
+                    self._install(Store.open(self.settings, self.embedder), mtime)
+                except IndexError_ as exc:
+                    if self._store is None:
+                        raise
+                    # A swap that cannot be opened (the sources changed again, a build half-copied by hand):
+                    # keep answering from the build already open, which is complete and self-consistent.
+                    log.warning("index swap not taken, still serving build %s: %s", self._store.build, exc)
+                    self._pointer_mtime = mtime
             return self._store
 
     @property

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .config import Settings
-from .corpus import load_corpus
+from .corpus import corpus_hash, load_corpus
 from .embedders import Embedder
 from .errors import IndexDamagedError, IndexError_
 from .index import open_build, require_pointer
@@ -97,7 +97,11 @@ class Store:
                                                          strict=True)}
         units = {i: _unit(i, d, m) for i, d, m in zip(ugot["ids"], ugot["documents"], ugot["metadatas"],
                                                        strict=True)}
-        docs = {d.id: d for d in load_corpus(settings.corpus.dir, settings.corpus.manifest)}
+        corpus = load_corpus(settings.corpus.dir, settings.corpus.manifest)
+        if ptr.get("corpus_hash") != corpus_hash(corpus):  # its spans would point into other text
+            raise IndexError_(f"The index in {settings.index.dir} is out of date: it was built from other versions of the "
+                              f"source files than those in {settings.corpus.dir}.")
+        docs = {d.id: d for d in corpus}
         store = cls(settings, docs, chunks, units, np.asarray(ugot["embeddings"], dtype=np.float32),
                     {i: r for r, i in enumerate(ugot["ids"])}, ccol, ptr["build"])
         store.chunk_order = sorted(chunks, key=lambda c: (chunks[c].doc_id, chunks[c].position))

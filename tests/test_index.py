@@ -176,3 +176,28 @@ def test_probe_catches_a_damaged_segment_folder(big_collection, damage):
                 f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     with pytest.raises(IndexDamagedError, match="probe|cannot be read"):
         check_collection(_reopen(big_collection), 3000)
+
+
+def test_an_index_built_from_other_source_files_is_refused_until_reindexed(tmp_path, corpus_copy):
+    s = make_settings(tmp_path, corpus=corpus_copy)
+    build_index(s, HashEmbedder(), progress=False)
+    path = next(corpus_copy.glob("001_*.txt"))
+    path.write_text(path.read_text(encoding="utf-8").replace("leukemia", "leukaemia", 1), encoding="utf-8")
+    with pytest.raises(IndexError_, match="out of date") as err:
+        Store.open(s, HashEmbedder())
+    assert "assistant index" in err.value.user_message()
+    assert build_index(s, HashEmbedder(), progress=False).changed
+    assert Store.open(s, HashEmbedder()).chunks
+
+
+def test_old_build_cleanup_leaves_other_deployments_alone(tmp_path):
+    from assistant.index import _drop_old_builds, chroma_client, collection_names
+
+    s = make_settings(tmp_path)
+    client = chroma_client(s)
+    for prefix, build in [("all", "1"), ("all", "2"), ("all", "3"), ("all-x", "1"), ("all-x", "2")]:
+        for name in collection_names(prefix, build):
+            client.create_collection(name, embedding_function=None)
+    _drop_old_builds(client, "all", "3", keep=1)
+    names = {c.name for c in client.list_collections()}
+    assert "all-1-chunks" not in names and {"all-2-chunks", "all-3-units", "all-x-1-chunks", "all-x-2-units"} <= names

@@ -140,6 +140,7 @@ def test_reindexing_while_answering_never_exposes_a_half_built_index(tmp_path, c
     writer = Assistant(s, embedder=HashEmbedder())
     writer.build_index(progress=False)
     reader = Assistant(s, embedder=HashEmbedder())
+    _ = reader.store  # already serving when the sources start to change
     path = next(corpus_copy.glob("003_*.txt"))
     original = "Treatment for relapsed and refractory ALL is typically more intensive than for newly diagnosed"
     assert original in path.read_text(encoding="utf-8")
@@ -185,3 +186,26 @@ def test_reindexing_while_answering_never_exposes_a_half_built_index(tmp_path, c
     assert len(answers) >= 12 and all(a.status in ("answered", "abstained") for a in answers)
     final = reader.ask(questions[0])
     assert "version 2 diagnosed" in final.answer and reader.store.build == writer.store.build
+
+
+def test_a_swap_that_cannot_be_opened_keeps_the_open_build(tmp_path, corpus_copy):
+    import os
+
+    from conftest import make_settings
+
+    from assistant.embedders import HashEmbedder
+    from assistant.pipeline import Assistant
+
+    s = make_settings(tmp_path, corpus=corpus_copy)
+    a = Assistant(s, embedder=HashEmbedder())
+    a.build_index(progress=False)
+    first = a.store.build
+    path = next(corpus_copy.glob("001_*.txt"))
+    path.write_text(path.read_text(encoding="utf-8").replace("leukemia", "leukaemia", 1), encoding="utf-8")
+    pointer = tmp_path / "index" / "CURRENT.json"
+    os.utime(pointer, (pointer.stat().st_atime, pointer.stat().st_mtime + 5))  # looks like a swap
+    ans = a.ask("What is blinatumomab?")
+    assert ans.status == "answered" and a.store.build == first
+    assert all(a.store.docs[c.doc_id].raw[c.start:c.end] == c.quote for c in ans.citations)
+    a.build_index(progress=False)
+    assert a.store.build != first
