@@ -146,6 +146,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, p
     if ptr and ptr.get("model") == embedder.name:
         old = _existing_vectors(client, settings.index.collection_prefix, ptr["build"])
     build = time.strftime("%Y%m%d%H%M%S") + f"{int(time.time() * 1000) % 1000:03d}"
+    write_sources(index_dir, build, docs, Path(settings.corpus.dir) / settings.corpus.manifest)
     cname, uname = collection_names(settings.index.collection_prefix, build)
     ccol = client.create_collection(cname, embedding_function=None, metadata={"hnsw:space": "cosine"})
     ucol = client.create_collection(uname, embedding_function=None, metadata={"hnsw:space": "cosine"})
@@ -179,7 +180,8 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, p
         "chunks": len(chunks), "units": len(units), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "documents": {d.id: d.file for d in docs},
     })
-    _drop_old_builds(client, settings.index.collection_prefix, build, settings.index.keep_builds)
+    kept = _drop_old_builds(client, settings.index.collection_prefix, build, settings.index.keep_builds)
+    _drop_old_sources(index_dir, kept | {build})
     return BuildReport(build, True, len(chunks), len(units), embedded, reused, time.perf_counter() - t0, repaired)
 
 
@@ -201,16 +203,44 @@ def _existing_vectors(client, prefix: str, build: str) -> dict[str, dict[str, np
     return out
 
 
-def _drop_old_builds(client, prefix: str, keep_build: str, keep: int) -> None:  # noqa: ANN001
+def _drop_old_builds(client, prefix: str, keep_build: str, keep: int) -> set[str]:  # noqa: ANN001
     ours = re.compile(re.escape(prefix) + r"-(\d+)-(?:chunks|units)")  # not another deployment's "<prefix>-x-..."
     builds = sorted({m.group(1) for c in client.list_collections() if (m := ours.fullmatch(c.name))})
     older = [b for b in builds if b != keep_build]
-    for b in older[: max(0, len(older) - keep)]:
+    dropped = older[: max(0, len(older) - keep)]
+    for b in dropped:
         for name in collection_names(prefix, b):
             try:
                 client.delete_collection(name)
             except Exception:  # noqa: S110 - already gone
                 pass
+    return set(builds) - set(dropped)
+
+
+SOURCES = "sources"
+
+
+def sources_dir(index_dir: Path, build: str) -> Path:
+    """The copy of the source files a build was made from (its spans point into these exact texts)."""
+    return Path(index_dir) / SOURCES / build
+
+
+def write_sources(index_dir: Path, build: str, docs: list[Document], manifest: Path) -> None:
+    """Snapshot the texts this build indexes, so a build stays quotable whatever happens to ``corpus/``."""
+    out = sources_dir(index_dir, build)
+    out.mkdir(parents=True, exist_ok=True)
+    for d in docs:
+        (out / d.file).write_text(d.raw, encoding="utf-8", newline="")
+    (out / manifest.name).write_text(manifest.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _drop_old_sources(index_dir: Path, keep: set[str]) -> None:
+    import shutil
+
+    root = Path(index_dir) / SOURCES
+    for d in root.iterdir() if root.is_dir() else []:
+        if d.name not in keep:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _wipe_embedded(index_dir: Path) -> None:
@@ -223,6 +253,7 @@ def _wipe_embedded(index_dir: Path) -> None:
     except Exception:  # noqa: S110 - nothing cached
         pass
     shutil.rmtree(index_dir / "chroma", ignore_errors=True)
+    shutil.rmtree(index_dir / SOURCES, ignore_errors=True)
     (index_dir / POINTER).unlink(missing_ok=True)
 
 

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from .config import Settings
 from .corpus import corpus_hash, load_corpus
 from .embedders import Embedder
 from .errors import IndexDamagedError, IndexError_
-from .index import open_build, require_pointer
+from .index import open_build, require_pointer, sources_dir
 from .lexicon import load_lexicon
 from .types import Chunk, Document, Passage, Unit
 
@@ -97,10 +98,16 @@ class Store:
                                                          strict=True)}
         units = {i: _unit(i, d, m) for i, d, m in zip(ugot["ids"], ugot["documents"], ugot["metadatas"],
                                                        strict=True)}
-        corpus = load_corpus(settings.corpus.dir, settings.corpus.manifest)
-        if ptr.get("corpus_hash") != corpus_hash(corpus):  # its spans would point into other text
-            raise IndexError_(f"The index in {settings.index.dir} is out of date: it was built from other versions of the "
-                              f"source files than those in {settings.corpus.dir}.")
+        snapshot = sources_dir(settings.index.dir, ptr["build"])
+        if snapshot.is_dir():  # the exact texts this build was made from
+            corpus = load_corpus(snapshot, settings.corpus.manifest)
+            if ptr.get("corpus_hash") != corpus_hash(corpus):
+                raise IndexDamagedError(f"The source copy {snapshot} does not match the index build.")
+        else:  # a build from before source copies were kept: the corpus must be unchanged
+            corpus = load_corpus(Path(settings.corpus.dir), settings.corpus.manifest)
+            if ptr.get("corpus_hash") != corpus_hash(corpus):  # its spans would point into other text
+                raise IndexError_(f"The index in {settings.index.dir} is out of date: it was built from other "
+                                  f"versions of the source files than those in {settings.corpus.dir}.")
         docs = {d.id: d for d in corpus}
         store = cls(settings, docs, chunks, units, np.asarray(ugot["embeddings"], dtype=np.float32),
                     {i: r for r, i in enumerate(ugot["ids"])}, ccol, ptr["build"])

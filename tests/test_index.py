@@ -178,16 +178,34 @@ def test_probe_catches_a_damaged_segment_folder(big_collection, damage):
         check_collection(_reopen(big_collection), 3000)
 
 
-def test_an_index_built_from_other_source_files_is_refused_until_reindexed(tmp_path, corpus_copy):
+def test_each_build_keeps_the_source_texts_its_spans_point_into(tmp_path, corpus_copy):
+    import shutil
+
+    from assistant.index import read_pointer, sources_dir
+
     s = make_settings(tmp_path, corpus=corpus_copy)
-    build_index(s, HashEmbedder(), progress=False)
+    first = build_index(s, HashEmbedder(), progress=False)
     path = next(corpus_copy.glob("001_*.txt"))
-    path.write_text(path.read_text(encoding="utf-8").replace("leukemia", "leukaemia", 1), encoding="utf-8")
+    original = path.read_text(encoding="utf-8")
+    path.write_text("A different first line.\n" + original, encoding="utf-8")
+    store = Store.open(s, HashEmbedder())  # the open build still quotes the texts it was built from
+    assert store.build == first.build
+    assert store.docs["001"].raw == original
+    unit = next(u for u in store.units.values() if u.doc_id == "001" and u.start > 0)
+    assert original[unit.start:unit.end].split()[:3] == unit.text.split()[:3]
+    second = build_index(s, HashEmbedder(), progress=False)  # and the index is stale: rebuilt
+    assert second.changed and Store.open(s, HashEmbedder()).docs["001"].raw.startswith("A different")
+    snap = sources_dir(tmp_path / "index", second.build)
+    (snap / path.name).write_text(original, encoding="utf-8")  # a copy tampered with
+    with pytest.raises(IndexDamagedError, match="does not match"):
+        Store.open(s, HashEmbedder())
+    shutil.rmtree(snap)  # a build without its copy falls back to corpus/, which must then match
+    assert Store.open(s, HashEmbedder()).build == read_pointer(tmp_path / "index")["build"]
+    path.write_text(original, encoding="utf-8")
     with pytest.raises(IndexError_, match="out of date") as err:
         Store.open(s, HashEmbedder())
     assert "assistant index" in err.value.user_message()
-    assert build_index(s, HashEmbedder(), progress=False).changed
-    assert Store.open(s, HashEmbedder()).chunks
+    assert [d.name for d in (tmp_path / "index" / "sources").iterdir()] == [first.build]
 
 
 def test_old_build_cleanup_leaves_other_deployments_alone(tmp_path):
