@@ -27,7 +27,7 @@ from .lexicon import load_lexicon
 from .questions import clean_history, intent, retrieval_query, sanitize, strip_injection
 from .retrieve import Retriever, Store, idf_weights, tokenize
 from .rules import CitedText, verify
-from .spelling import correct, unknown_drugs
+from .spelling import Speller
 from .types import Answer, Citation, Notice, Statement
 
 log = logging.getLogger("assistant")
@@ -55,6 +55,8 @@ class Assistant:
         self._idf: dict[str, float] = {}
         self._vocab: set[str] = set()
         self._drug_words: frozenset[str] = frozenset()
+        self._speller = Speller((), ())
+        self._lex_words = frozenset(t for g in load_lexicon().groups for n in g.names for t in tokenize(n))
         self._pointer_mtime = 0.0
         self._pinned = False
         self._lock = threading.Lock()
@@ -86,6 +88,7 @@ class Assistant:
         self._vocab = {t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}")}
         self._drug_words = frozenset(t for g in load_lexicon().groups if g.kind == "drug" for n in g.names
                                      for t in tokenize(n) if len(t) > 3)
+        self._speller = Speller(self._vocab, self._drug_words)
 
     @property
     def store(self) -> Store:
@@ -149,7 +152,8 @@ class Assistant:
             notices.append(Notice("injection", "Instructions inside the question were ignored."))
             q, it = q_clean, intent(q_clean)
         rq = retrieval_query(q, hist)
-        if not (it.on_topic or it.emergency or intent(rq).on_topic or intent(self._spellfix(rq)).on_topic):
+        fixed = self._spellfix(rq)
+        if not (it.on_topic or it.emergency or intent(rq).on_topic or intent(fixed).on_topic):
             return self._fixed(question, phrases.OFF_TOPIC, "refused", t_start)
         if it.emergency:
             notices.insert(0, Notice("urgent", phrases.SAFETY_URGENT))
@@ -157,10 +161,10 @@ class Assistant:
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 
         store, retriever, idf = self._snapshot()
-        retrieval = retriever.retrieve(self._spellfix(rq), strategy=strategy)
+        retrieval = retriever.retrieve(fixed, strategy=strategy)
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
-        draft = compose(self._spellfix(rq), retrieval.query_vector, retrieval.passages, store, idf, s.compose)
+        draft = compose(fixed, retrieval.query_vector, retrieval.passages, store, idf, s.compose)
         self._add_conflicts(draft, rq, notices, store)
         rescue_dose(q, draft, store)
         timings["compose"] = _ms(t0)
@@ -210,7 +214,7 @@ class Assistant:
         for word in text.split():
             core = word.strip(".,;:?!()\"'").lower()
             if len(core) >= 5 and core.isalpha() and core not in self._vocab:
-                match = correct(core, self._vocab, self._drug_words)
+                match = self._speller.correct(core)
                 if match:
                     word = word.lower().replace(core, match)
             out.append(word)
@@ -219,21 +223,21 @@ class Assistant:
     def uncovered_terms(self, question: str) -> list[str]:
         """Content words of the question that appear nowhere in the sources (typos forgiven)."""
         _ = self.store
-        lex_names = {t for g in load_lexicon().groups for n in g.names for t in tokenize(n)}
+        lex_names = self._lex_words
         out = []
         for tok in tokenize(question):
             if len(tok) < 4 or tok in GENERIC or tok in self._vocab or tok in lex_names or tok.isdigit():
                 continue
             if tok.endswith("s") and tok[:-1] in self._vocab:
                 continue
-            if correct(tok, self._vocab, self._drug_words) is None:
+            if self._speller.correct(tok) is None:
                 out.append(tok)
         return out
 
     def unknown_drugs(self, question: str) -> list[str]:
         """Drug-like words of the question that name no drug in the sources (see ``spelling``)."""
         _ = self.store
-        return unknown_drugs(tokenize(question), self._vocab, self._drug_words)
+        return self._speller.unknown_drugs(tokenize(question))
 
     def _add_conflicts(self, draft: Draft, question: str, notices: list[Notice], store: Store) -> None:
         if not draft.scored:

@@ -48,7 +48,11 @@ def correct(word: str, vocab: Collection[str], drug_words: Collection[str]) -> s
     """The corpus word ``word`` is a typo of, or None.  Drug names and drug-like words need a near-exact match."""
     if word in vocab:
         return word
-    for match in difflib.get_close_matches(word, vocab, n=3, cutoff=CUTOFF):
+    return _best(word, difflib.get_close_matches(word, vocab, n=3, cutoff=CUTOFF), drug_words)
+
+
+def _best(word: str, matches: list[str], drug_words: Collection[str]) -> str | None:
+    for match in matches:
         strict = match in drug_words or is_drug_like(word) or is_drug_like(match)
         if not strict or edit_distance(word, match) <= max_typos(word):
             return match
@@ -59,3 +63,36 @@ def unknown_drugs(words: Iterable[str], vocab: Collection[str], drug_words: Coll
     """Words that look like drug names and match no drug of the sources, even allowing a typo."""
     return [w for w in dict.fromkeys(words) if is_drug_like(w) and w not in drug_words and correct(w, vocab, drug_words)
             is None]
+
+
+class Speller:
+    """:func:`correct` against one vocabulary, fast: candidates bucketed by length, answers cached.
+
+    difflib's ratio is 2*M/(len(a)+len(b)) with M <= the shorter length, so a ratio of at least 0.84 needs
+    the shorter word to be at least 0.72 times the longer one: only those lengths are compared.
+    """
+
+    def __init__(self, vocab: Collection[str], drug_words: Collection[str]) -> None:
+        self.vocab = frozenset(vocab)
+        self.drug_words = frozenset(drug_words)
+        self._by_len: dict[int, list[str]] = {}
+        for w in sorted(self.vocab):
+            self._by_len.setdefault(len(w), []).append(w)
+        self._cache: dict[str, str | None] = {}
+
+    def correct(self, word: str) -> str | None:
+        if word in self.vocab:
+            return word
+        if word not in self._cache:
+            n = len(word)
+            lo, hi = int(n * (CUTOFF / (2 - CUTOFF))), int(n * ((2 - CUTOFF) / CUTOFF)) + 1
+            pool = [w for k in range(lo, hi + 1) for w in self._by_len.get(k, ())]
+            matches = difflib.get_close_matches(word, pool, n=3, cutoff=CUTOFF)
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[word] = _best(word, matches, self.drug_words)
+        return self._cache[word]
+
+    def unknown_drugs(self, words: Iterable[str]) -> list[str]:
+        return [w for w in dict.fromkeys(words) if is_drug_like(w) and w not in self.drug_words
+                and self.correct(w) is None]

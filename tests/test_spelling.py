@@ -45,3 +45,16 @@ def test_drug_like_words() -> None:
 def test_unknown_drugs() -> None:
     words = ["what", "did", "obecabtagene", "autoleucel", "blinatumumab", "ponatinib", "ponatinib"]
     assert unknown_drugs(words, VOCAB, DRUGS) == ["obecabtagene", "ponatinib"]
+
+
+def test_speller_agrees_with_correct_on_the_corpus_vocabulary(fake_assistant) -> None:
+    from assistant.spelling import Speller
+
+    a = fake_assistant
+    _ = a.store
+    speller = Speller(a._vocab, a._drug_words)
+    words = ["leukemai", "remision", "blinatumumab", "obecabtagene", "inotuzamab", "chemotherpy", "transplnt",
+             "tisagenlecleucle", "xyzzyq", "relapsd", "cytarabin", "marow", "ponatinib"]
+    for w in words:
+        assert speller.correct(w) == correct(w, a._vocab, a._drug_words), w
+    assert speller.unknown_drugs(["obecabtagene", "blinatumumab"]) == ["obecabtagene"]
