@@ -74,8 +74,10 @@ class InputSettings(_Section):
 class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address the chat UI binds to.")
     port: int = Field(7860, description="Port of the chat UI.", ge=1, le=65535)
-    concurrency: int = Field(2, description="Answers computed at once (one per core).", ge=1)
-    max_queue: int = Field(200, description="Requests allowed to wait in Gradio's queue.", ge=1)
+    concurrency: int = Field(2, description="Answers computed at once (chat and /ask share it); measured best on "
+                             "2 cores, see README 'Load and concurrency'.", ge=1)
+    max_queue: int = Field(100, description="Requests allowed to wait in Gradio's queue; more are refused at once "
+                           "(about 7 s of waiting at the measured 15 answers/s).", ge=1)
     feedback_db: Path = Field(ROOT / "var" / "feedback.sqlite3", description="SQLite file for feedback.")
     log_questions: bool = Field(False, description="Log question text (off by default for privacy).")
 

@@ -83,15 +83,19 @@ class Speller:
     def correct(self, word: str) -> str | None:
         if word in self.vocab:
             return word
-        if word not in self._cache:
-            n = len(word)
-            lo, hi = int(n * (CUTOFF / (2 - CUTOFF))), int(n * ((2 - CUTOFF) / CUTOFF)) + 1
-            pool = [w for k in range(lo, hi + 1) for w in self._by_len.get(k, ())]
-            matches = difflib.get_close_matches(word, pool, n=3, cutoff=CUTOFF)
-            if len(self._cache) > 50_000:
-                self._cache.clear()
-            self._cache[word] = _best(word, matches, self.drug_words)
-        return self._cache[word]
+        try:
+            return self._cache[word]
+        except KeyError:
+            pass
+        n = len(word)
+        lo, hi = int(n * (CUTOFF / (2 - CUTOFF))), int(n * ((2 - CUTOFF) / CUTOFF)) + 1
+        pool = [w for k in range(lo, hi + 1) for w in self._by_len.get(k, ())]
+        found = _best(word, difflib.get_close_matches(word, pool, n=3, cutoff=CUTOFF), self.drug_words)
+        # Answers run in several threads: return the local, never re-read the cache another thread may clear.
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[word] = found
+        return found
 
     def unknown_drugs(self, words: Iterable[str]) -> list[str]:
         return [w for w in dict.fromkeys(words) if is_drug_like(w) and w not in self.drug_words
