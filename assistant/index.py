@@ -134,7 +134,7 @@ def build_index(settings: Settings, embedder: Embedder, rebuild: bool = False, p
     repaired = ""
     if ptr and is_current(settings, embedder, docs):
         try:
-            check_build(settings, ptr)
+            open_build(settings, ptr)
             return BuildReport(ptr["build"], False, ptr["chunks"], ptr["units"], 0, 0, time.perf_counter() - t0)
         except IndexDamagedError as exc:  # automatic repair: throw the damaged build away, build from scratch
             repaired = str(exc)
@@ -313,10 +313,6 @@ def check_collection(col: Any, expected: int, what: str = "vectors") -> None:
     if count != expected:
         raise IndexDamagedError(f"The index holds {count} {what}; its manifest says {expected}.")
     probe_collection(col, count)
-
-
-def check_build(settings: Settings, ptr: dict[str, Any]) -> None:
-    open_build(settings, ptr)
 
 
 def probe_collection(col: Any, count: int, samples: int = 5) -> None:

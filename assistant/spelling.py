@@ -61,8 +61,7 @@ def _best(word: str, matches: list[str], drug_words: Collection[str]) -> str | N
 
 def unknown_drugs(words: Iterable[str], vocab: Collection[str], drug_words: Collection[str]) -> list[str]:
     """Words that look like drug names and match no drug of the sources, even allowing a typo."""
-    return [w for w in dict.fromkeys(words) if is_drug_like(w) and w not in drug_words and correct(w, vocab, drug_words)
-            is None]
+    return Speller(vocab, drug_words).unknown_drugs(words)
 
 
 class Speller:
