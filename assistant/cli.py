@@ -130,7 +130,8 @@ def cmd_cite(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     doc = out["doc"]
-    head = f"{doc['title']} — {doc['publisher']} ({doc['date_label']}; for {doc['audience_age']}, {doc['audience_role']})"
+    head = (f"{doc['title']} — {doc['publisher']} ({doc['date_label']}; "
+            f"for {doc['audience_age']}, {doc['audience_role']})")
     if out["kind"] == "reference":
         print(f"Reference {out['n']} of document {doc['id']}: {out['text']}\n  in {head}")
     elif out["kind"] == "passage":

@@ -10,6 +10,7 @@ position, and numbers one citation per quoted span.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,7 +100,8 @@ def query_terms(question: str, idf: dict[str, float]) -> list[Concept]:
 
 
 def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store: Store,
-                idf: dict[str, float]) -> list[Scored]:
+                idf: dict[str, float], keep: Callable[[Unit], bool] | None = None) -> list[Scored]:
+    """Every sentence of ``passages`` (those ``keep`` accepts, when given), best first."""
     terms = query_terms(question, idf)
     asked = _populations(question)
     numeric = bool(NUMERIC_INTENT.search(question))
@@ -113,6 +115,8 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 continue
             seen.add(uid)
             u = store.units[uid]
+            if keep is not None and not keep(u):
+                continue
             cos = float(store.unit_vector(uid) @ qvec)
             leaf = u.section.split(" > ")[-1]
             context = ""

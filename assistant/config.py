@@ -63,6 +63,9 @@ class ComposeSettings(_Section):
 class RulesSettings(_Section):
     support_threshold: float = Field(0.8, description="Share of a sentence's content words found in its cited text.")
     abstain_threshold: float = Field(0.38, description="Best sentence relevance below which the assistant abstains.")
+    value_coverage: float = Field(0.25, description="For a question asking for a value (how long, how often, ...): "
+                                  "share of the asking clause's words a statement giving that value must contain.",
+                                  ge=0, le=1)
 
 
 class InputSettings(_Section):

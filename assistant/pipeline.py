@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import phrases
-from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, compose, render
+from .answertype import answer_gap, answers, asked, asked_kind, carries, focus
+from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, Scored, compose, render, score_units
 from .config import Settings
 from .conflicts import find_conflicts
 from .embedders import Embedder, make_embedder
@@ -167,6 +169,9 @@ class Assistant:
         draft = compose(fixed, retrieval.query_vector, retrieval.passages, store, idf, s.compose)
         self._add_conflicts(draft, rq, notices, store)
         rescue_dose(q, draft, store)
+        rescue_value(q, rq, draft, store, s.rules.value_coverage,
+                     lambda: score_units(fixed, retrieval.query_vector, retrieval.reserve, store, idf,
+                                         keep=lambda u: carries(asked(q).kind, u.text, asked(q).unit)))
         timings["compose"] = _ms(t0)
 
         related = [{"chunk_id": p.chunk.id, "doc_id": p.chunk.doc_id, "title": store.docs[p.chunk.doc_id].title,
@@ -176,6 +181,7 @@ class Assistant:
         strangers = self.unknown_drugs(q)
         gap = (f"no drug named {', '.join(strangers)} in the sources" if strangers else "") \
             or focus_gap(q, draft.statements, store) \
+            or value_gap(q, rq, draft.statements, store, s.rules.value_coverage) \
             or ("the question is about another disease" if it.other_disease else "")
         if draft.best_score < threshold or not draft.statements or gap:
             ans = self._fixed(question, phrases.NOT_COVERED, "abstained", t_start, notices, related)
@@ -316,25 +322,70 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
     about = [st for st in statements if drugs & _drugs_of(st.text, *_context(store, st.unit_id))]
     if not about:
         return f"no statement about {', '.join(sorted(drugs))}"
-    if DOSE_QUESTION.search(question) and not any(DRUG_DOSE_UNIT.search(st.text) for st in about):
+    if dose_question(question) and not any(DRUG_DOSE_UNIT.search(st.text) for st in about):
         return f"no dose of {', '.join(sorted(drugs))} in the sources"
     return ""
+
+
+def dose_question(question: str) -> bool:
+    """Asks for an amount of a drug ("what dose", "how much", "mg"); "how many doses" asks for a count."""
+    return bool(DOSE_QUESTION.search(question)) and asked_kind(question) != "count"
 
 
 def rescue_dose(question: str, draft: Draft, store: Store) -> None:
     """For a dose question, add the best retrieved sentence giving that drug's dose when the draft has none."""
     drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
-    if not drugs or not DOSE_QUESTION.search(question) or not focus_gap(question, draft.statements, store):
+    if not drugs or not dose_question(question) or not focus_gap(question, draft.statements, store):
         return
     for sc in draft.scored:
         u = sc.unit
         if DRUG_DOSE_UNIT.search(u.text) and drugs & _drugs_of(u.text, *_context(store, u.id)):
-            doc = store.docs[u.doc_id]
-            n = len(draft.citations) + 1
-            draft.citations.append(Citation(n, sc.passage.chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                            doc.raw[u.start:u.end], u.id))
-            draft.statements.append(Statement(u.text, [n], u.id))
+            _append(draft, sc, store)
             return
+
+
+def rescue_value(question: str, about: str, draft: Draft, store: Store, min_coverage: float,
+                 deeper: Callable[[], list[Scored]] = list) -> None:
+    """For a question asking for a value (a duration, a rate ...), add the best retrieved sentences that give
+    it for what was asked, when the drafted statements do not (see ``answertype``).
+
+    The sentences of the top passages are tried first, then those of ``deeper()``: the passages ranked
+    after them, for a value the top passages do not hold.  Each drug or therapy the question names gets
+    at most one added sentence.
+    """
+    if not value_gap(question, about, draft.statements, store, min_coverage):
+        return
+    wanted = focus(about or question).topic
+    have: set[str] = set()
+    for st in draft.statements:
+        named = answers(question, st.text, *_context(store, st.unit_id), about=about, min_coverage=min_coverage)
+        have |= named or set()
+    answered = False
+    for candidates in (lambda: draft.scored, deeper):
+        for sc in candidates():
+            named = answers(question, sc.unit.text, *_context(store, sc.unit.id), about=about,
+                            min_coverage=min_coverage)
+            if named is None or (named <= have and (answered or wanted)):
+                continue
+            _append(draft, sc, store)
+            have |= named
+            answered = True
+            if wanted <= have:
+                return
+
+
+def value_gap(question: str, about: str, statements: list[Statement], store: Store, min_coverage: float) -> str:
+    return answer_gap(question, [(st.text, *_context(store, st.unit_id)) for st in statements], about,
+                      min_coverage)
+
+
+def _append(draft: Draft, sc: Scored, store: Store) -> None:
+    u = sc.unit
+    doc = store.docs[u.doc_id]
+    n = len(draft.citations) + 1
+    draft.citations.append(Citation(n, sc.passage.chunk.id, doc.id, doc.title, u.section, u.start, u.end,
+                                    doc.raw[u.start:u.end], u.id))
+    draft.statements.append(Statement(u.text, [n], u.id))
 
 
 def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:

@@ -168,6 +168,7 @@ class Retrieval:
     passages: list[Passage]
     query_vector: np.ndarray
     timings_ms: dict[str, float]
+    reserve: list[Passage] = field(default_factory=list)  # the fused candidates ranked after the top k
 
 
 class Retriever:
@@ -200,10 +201,10 @@ class Retriever:
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
         dense_score = dict(dense)
         bm25_rank = {i: r for r, (i, _) in enumerate(lexical)}
-        passages = [Passage(self.store.chunks[i], s, dense_rank.get(i), bm25_rank.get(i), dense_score.get(i))
-                    for i, s in fused[:top_k]]
+        ranked = [Passage(self.store.chunks[i], s, dense_rank.get(i), bm25_rank.get(i), dense_score.get(i))
+                  for i, s in fused[:max(top_k, rs.candidates)]]
         t["fusion"] = _ms(t0)
-        return Retrieval(passages, vec, t)
+        return Retrieval(ranked[:top_k], vec, t, ranked[top_k:])
 
 
 def build_bm25(texts: list[str]) -> Any:

@@ -75,7 +75,8 @@ def test_cite_reference_and_passage(cli_tmp):
 
 def test_verify_exit_codes(cli_tmp, tmp_path):
     passages = tmp_path / "p.json"
-    passages.write_text(json.dumps([{"n": 1, "text": "The response rate in this setting is approximately 30 percent."}]))
+    cited = "The response rate in this setting is approximately 30 percent."
+    passages.write_text(json.dumps([{"n": 1, "text": cited}]))
     good, bad = tmp_path / "good.md", tmp_path / "bad.md"
     good.write_text("The response rate in this setting is approximately 30 percent [1].")
     bad.write_text("The response rate in this setting is approximately 60 percent [1].")

@@ -1,0 +1,300 @@
+"""What kind of value a question asks for, and whether a statement gives one about what was asked.
+
+"How long ..." asks for a duration, "what percentage" for a proportion, "how
+often" for a frequency, "at what age" for an age, "how many cycles" for a count
+of cycles, "when was ... approved" for a date, "how much does it cost" for a
+price.  Such a question is answered only by a statement that
+
+- states a value of that kind (:func:`carries`),
+- covers enough of the question's focus: the content words and lexicon terms
+  of the clause that asks ("what were the CR rates" in "In the trial of InO
+  versus chemotherapy, what were the CR rates?"), less the cue words and the
+  names of the topic (:func:`focus`, :func:`coverage`),
+- and is about the drugs or therapies the question names, each of which needs
+  such a statement (:func:`answer_gap`).
+
+"How long do patients have to stay near the hospital after a CAR-T infusion?"
+asks for a duration of staying near the hospital; a sentence giving a median
+survival of 11 months after CAR-T states a duration, but not of that, so the
+sources do not answer the question and the assistant abstains.
+
+Pure functions; the pipeline calls :func:`answer_gap` after composing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
+
+from .lexicon import load_lexicon
+from .numbers import extract
+from .retrieve import tokenize
+
+TIME_UNITS = frozenset({"hour", "day", "week", "month", "year", "minute"})
+TIME_WORD = r"(?:hours?|days?|weeks?|months?|years?)"
+COUNTED = {"cycle": "cycle", "cycles": "cycle", "dose": "dose", "doses": "dose", "times": "times",
+           "patients": "patient"}  # "how many <noun>" where the numbers module knows the noun as a unit
+
+# (kind, question pattern).  The first that matches wins; a dose question is handled by the pipeline's dose check.
+KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cost", re.compile(r"\b(cost|costs|price|priced|pay|afford|expense|expensive)\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b|\bhow soon\b|\b(for )?how many " + TIME_WORD + r"\b", re.I)),
+    ("age", re.compile(r"\b(what|which) ages?\b|\bhow old\b|\bage (limit|cut-?off|range)\b", re.I)),
+    ("schedule", re.compile(r"\bhow (often|frequently)\b.*\b(given|repeated|repeat|administered|taken|take|done|"
+                            r"infused|checked|tested|scheduled|dosed|received|performed|needed)\b", re.I)),
+    ("percent", re.compile(r"\bwhat (percentage|percent|proportion|fraction|share)\b|\bhow many (of|out of)\b|"
+                           r"\bwhat (is|are|was|were) the (\w+ )?(rates?|chances?|odds|likelihood|probability)\b|"
+                           r"\bwhat (\w+ )?rates?\b", re.I)),
+    ("frequency", re.compile(r"\bhow (often|common|commonly|frequent|frequently|likely|rare|rarely)\b", re.I)),
+    ("count", re.compile(r"\bhow many\b", re.I)),
+    ("date", re.compile(r"^\s*(when|in what year|what year)\b.*\b(approved|approval|withdrawn|removed|licensed|"
+                        r"introduced|available|published|updated|discovered)\b|\bin what year\b|\bwhat year\b", re.I)),
+)
+
+# Words of a question that say what kind of value is asked, or name the topic every source shares.
+CUE_WORDS = frozenset("""long soon often common commonly frequent frequently likely rare rarely many much old age
+ages aged percentage percent proportion fraction share rate rates chance chances odds likelihood probability
+number cost costs price priced pay afford expense expensive year years month months week weeks day days hour
+hours time times when typically usually generally normally roughly approximately about average median expected
+expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblastic lymphocytic all b-all t-all
+patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
+minimum longest shortest total overall typical above below beyond his her their its get gets getting got do done
+doing make makes made need needs needed give gives given giving go goes going take takes taking took last lasts
+lasting treatment treatments treat treated therapy therapies""".split())
+# Words that open a phrase giving the setting rather than what is asked ("... stay near the hospital | after a
+# CAR-T infusion"): the focus stops at the first of them that follows a focus word.
+SETTING_WORDS = frozenset("""after before during around following since when whenever whose where while until in at
+for from with without compared versus among including within""".split())
+
+_PROPORTION = (r"\d\s*(%|percent)|\b(one|two|three|four|five|\d+) (in|of|out of) (every )?(\d+|ten|two|three|four|"
+               r"five|hundred)\b|\b(half|(one|a)[- ]half|(a|one|two)[- ]thirds?|(a|one|three)[- ]quarters?|majority|"
+               r"minority)\b")
+_PERCENT = re.compile(_PROPORTION, re.I)
+_SCHEDULES = (r"\bevery\b|\b(once|twice|daily|weekly|monthly)\b|\bper (day|week|month|cycle)\b|\btimes a\b|"
+              r"\bon days?\s*\d|\bcycles?\b")
+_SCHEDULE = re.compile(_SCHEDULES, re.I)
+_FREQUENCY = re.compile(_PROPORTION + "|" + _SCHEDULES + r"|\b(rare|rarely|uncommon|common|commonly|frequent|"
+                        r"frequently|often|seldom|most|nearly all|almost all|usually|occasionally)\b", re.I)
+_AGE = re.compile(r"\bage[sd]?\b[^.;]{0,20}?\d|\d+\s*(years?|yrs?|y)[- ]?(old|of age)\b|"
+                  r"(≤|<|>|≥|older than|younger than|over|under|up to)\s*(age\s*)?\d+\s*(years?|yrs?|y)\b|"
+                  r"\b(older|younger) than \d+", re.I)
+_DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
+                   r"November|December)\b", re.I)
+_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(dollars|euros|pounds|USD|CAD|EUR)\b", re.I)
+_VAGUE_DURATION = re.compile(r"\b(several|a few|few|many) " + TIME_WORD + r"\b|\b(lifelong|indefinitely|"
+                             r"until (progression|relapse|unacceptable toxicity))\b", re.I)
+_NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                          r"forty|fifty|hundred|dozen|single|both)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_CLAUSE = re.compile(r"[,;:]\s*|\s+\b(?:and|but)\s+(?=(?:what|how|which|when|at what|in what|up to what)\b)", re.I)
+
+TOPIC_KINDS = ("drug", "therapy", "population")
+TOPIC_GROUPS = frozenset({"acute lymphoblastic leukemia", "relapsed", "refractory", "Philadelphia chromosome positive",
+                          "Philadelphia chromosome negative"})
+
+
+class Ask(NamedTuple):
+    """The value a question asks for: its kind, the counted unit ("cycle" for "how many cycles") and the
+    clause that asks."""
+
+    kind: str
+    unit: str
+    clause: str
+
+
+class Focus(NamedTuple):
+    """What a question asks about: word stems and lexicon groups of the asking clause (a group matches
+    through any alias), and the drugs and therapies the whole question names."""
+
+    words: frozenset[str]
+    groups: frozenset[str]
+    topic: frozenset[str]
+
+    def describe(self) -> str:
+        return ", ".join(sorted(self.groups) + sorted(self.words)) or "the question"
+
+
+@lru_cache(maxsize=1024)
+def asked(question: str) -> Ask:
+    """The kind of value the question asks for (kind "" when it asks for none of these)."""
+    for kind, pattern in KINDS:
+        m = pattern.search(question)
+        if m:
+            return Ask(kind, _counted(question) if kind == "count" else "", _clause(question, m.start()))
+    return Ask("", "", question)
+
+
+def asked_kind(question: str) -> str:
+    return asked(question).kind
+
+
+def _counted(question: str) -> str:
+    m = _HOW_MANY.search(question)
+    return COUNTED.get(m.group(1).lower(), "") if m else ""
+
+
+def _clause(question: str, at: int) -> str:
+    """The clause of ``question`` around position ``at``: its sentence, then its comma-separated part."""
+    start = 0
+    for part in _SENTENCE.split(question):
+        pos = question.find(part, start)
+        if pos <= at < pos + len(part) + 1:
+            sentence, at, start = part, at - pos, pos
+            break
+        start = pos + len(part)
+    else:
+        return question
+    offset = 0
+    for piece in _CLAUSE.split(sentence):
+        pos = sentence.find(piece, offset)
+        if pos <= at < pos + len(piece) + 1:
+            return piece
+        offset = pos + len(piece)
+    return sentence
+
+
+def carries(kind: str, text: str, unit: str = "") -> bool:
+    """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given)."""
+    if kind == "duration":  # "patients ≤25 years of age" gives an age, not a duration
+        rest = _AGE.sub(" ", text)
+        return any(q.unit in TIME_UNITS for q in extract(rest)) or bool(_VAGUE_DURATION.search(rest))
+    if kind == "schedule":
+        return bool(_SCHEDULE.search(text)) or carries("duration", text)
+    if kind == "percent":
+        return bool(_PERCENT.search(text))
+    if kind == "frequency":
+        return bool(_FREQUENCY.search(text))
+    if kind == "age":
+        return bool(_AGE.search(text))
+    if kind == "count":
+        if unit:
+            return any(q.unit == unit for q in extract(text))
+        return bool(extract(text)) or bool(_NUMBER_WORD.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "cost":
+        return bool(_MONEY.search(text))
+    return True
+
+
+@lru_cache(maxsize=1024)
+def focus(question: str) -> Focus:
+    """The question's focus (see the module doc)."""
+    clause = asked(question).clause
+    lex = load_lexicon()
+    found = lex.find(clause)
+    named = {t for _, name in found for t in tokenize(name)}
+    groups = frozenset(g.canonical for g, _ in found if g.kind not in TOPIC_KINDS and g.canonical not in TOPIC_GROUPS)
+    topic = frozenset(g.canonical for g, _ in lex.find(question) if g.kind in ("drug", "therapy"))
+    setting = {t for g, name in found if g.kind in TOPIC_KINDS or g.canonical in TOPIC_GROUPS for t in tokenize(name)}
+    words = frozenset(_stem(t) for t in tokenize(_core(clause, setting))
+                      if len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in named)
+    return Focus(words, groups, topic)
+
+
+def _core(clause: str, setting: set[str]) -> str:
+    """The clause without its setting phrases: a phrase opened by a setting word, after a word that is neither a
+    cue nor part of a topic name (``setting``), that names a drug or therapy ("stay near the hospital | after a
+    CAR-T infusion")."""
+    words = clause.split()
+    out: list[str] = []
+    seen = False
+    i = 0
+    while i < len(words):
+        low = words[i].strip(".,;:?!()\"'").lower()
+        if seen and low in SETTING_WORDS:
+            j = i + 1
+            while j < len(words) and words[j].strip(".,;:?!()\"'").lower() not in SETTING_WORDS:
+                j += 1
+            if load_lexicon().find(" ".join(words[i:j]), ("drug", "therapy")):
+                i = j
+                continue
+        out.append(words[i])
+        seen = seen or any(len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in setting
+                           for t in tokenize(low))
+        i += 1
+    return " ".join(out)
+
+
+def _stem(word: str) -> str:
+    """A light stem: "cured", "cures", "cure" -> "cur"; "survived", "survive" -> "surviv"; "occurred" -> "occur"."""
+    for suffix in ("ations", "ation", "ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            if suffix in ("ing", "ed") and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+                stem = stem[:-1]
+            return stem
+    return word
+
+
+@lru_cache(maxsize=8192)
+def _concepts(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(word stems, lexicon groups) of ``text``; the words of a lexicon name count only as that name (the "cells"
+    of "CAR T cells" do not match a question's "T cells")."""
+    found = load_lexicon().find(text)
+    named = {t for _, name in found for t in tokenize(name)}
+    return (frozenset(_stem(t) for t in tokenize(text) if t not in named),
+            frozenset(g.canonical for g, _ in found))
+
+
+def coverage(f: Focus, text: str) -> float:
+    """Share of the focus (words and groups) found in ``text`` (1.0 when the focus is empty)."""
+    total = len(f.words) + len(f.groups)
+    if not total:
+        return 1.0
+    words, groups = _concepts(text)
+    return (len(f.words & words) + len(f.groups & groups)) / total
+
+
+def topics(f: Focus, text: str, context: str = "") -> frozenset[str]:
+    """The question's drugs and therapies that ``text`` or its ``context`` names."""
+    return f.topic & (_concepts(text)[1] | _concepts(context)[1])
+
+
+def answers(question: str, text: str, leaf: str = "", before: str = "", about: str = "",
+            min_coverage: float = 0.25) -> frozenset[str] | None:
+    """The question's drugs and therapies that statement ``text`` gives the asked value for (an empty set when
+    the question names none), or None when it does not give the value, covers less than ``min_coverage`` of
+    the focus, or names none of the question's drugs and therapies.
+
+    ``leaf`` is the statement's section title and ``before`` the sentences before it in its paragraph: the
+    title counts for the focus, the earlier sentences only for the drugs ("In this population, the dose is
+    ...").  ``about`` is what the question is about when it differs from the question itself (a follow-up
+    folded into the previous question).
+    """
+    a = asked(question)
+    if not a.kind:
+        return frozenset()
+    f = focus(about or question)
+    if not carries(a.kind, text, a.unit) or coverage(f, f"{leaf} {text}") < min_coverage:
+        return None
+    named = topics(f, f"{leaf} {text}", before)
+    return named if named or not f.topic else None
+
+
+def answer_gap(question: str, statements: Iterable[tuple[str, str, str]], about: str = "",
+               min_coverage: float = 0.25) -> str:
+    """Why the statements do not give the value asked ("" when they do, or none is asked).
+
+    ``statements`` are (text, section title, earlier sentences) triples, as for :func:`answers`; each drug or
+    therapy the question names needs a statement that gives the value for it.
+    """
+    kind = asked_kind(question)
+    if not kind:
+        return ""
+    f = focus(about or question)
+    found: set[str] = set()
+    any_answer = False
+    for text, leaf, before in statements:
+        named = answers(question, text, leaf, before, about, min_coverage)
+        if named is not None:
+            any_answer = True
+            found |= named
+    missing = f.topic - found
+    if any_answer and not missing:
+        return ""
+    what = f.describe() + (f" ({', '.join(sorted(missing))})" if missing and any_answer else "")
+    return f"no statement gives the {kind} asked for: {what}"

@@ -1,0 +1,140 @@
+"""The answer-type check: a question asking for a value is answered only by a statement giving that value about
+what was asked (pure functions, literal inputs; the sentences are real corpus sentences)."""
+
+import pytest
+
+from assistant.answertype import answer_gap, answers, asked, carries, coverage, focus
+
+CAR_T_OS = ("Patients with a low disease burden (<5 percent bone marrow blasts) before treatment had more favorable "
+            "outcomes (median EFS 11 months, median OS >20 months) than those with higher disease burden.")
+CAR_T_AGE = ("Tisagenlecleucel is a CD19-directed genetically modified autologous T cell immunotherapy that is approved "
+             "for treatment of patients ≤25 years of age with B cell precursor ALL.")
+BLINA_CYCLE = ("Blinatumomab is administered by continuous intravenous infusion (CIVI) over four weeks, followed by a "
+               "two-week treatment-free interval.")
+BLINA_HOSPITAL = ("Patients are hospitalized around the time of infusion initiation to monitor for cytokine release "
+                  "syndrome and neurologic toxicity.")
+BLINA_CRS = ("Blinatumomab was associated with comparable levels of severe (grade 3/4) toxicity, but uniquely associated "
+             "with cytokine release syndrome in <5 percent of patients")
+TREATMENT = "Treatment for relapsed ALL is usually given for 2–3 years."
+IT_MTX = "In addition, at least six doses of intrathecal methotrexate should be administered."
+RADIATION = "Typically, 2400 cGy of radiation is given to the entire cranium over 12 doses."
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How long do patients have to stay near the hospital after a CAR-T infusion?", "duration"),
+    ("For how many weeks is blinatumomab infused?", "duration"),
+    ("How often did cytokine release syndrome occur with blinatumomab?", "frequency"),
+    ("How often is the nelarabine course repeated?", "schedule"),
+    ("What percentage of children get a second remission?", "percent"),
+    ("What were the CR rates with inotuzumab?", "percent"),
+    ("Up to what age is Kymriah approved?", "age"),
+    ("How many doses of intrathecal methotrexate are given?", "count"),
+    ("When was liposomal vincristine withdrawn?", "date"),
+    ("How much does Kymriah cost?", "cost"),
+    ("What is the expense of one cycle of blinatumomab?", "cost"),
+    ("What is blinatumomab?", ""),
+    ("Which drugs work in Ph+ ALL?", ""),
+])
+def test_the_kind_of_value_asked(question, kind):
+    assert asked(question).kind == kind
+
+
+def test_counted_unit_and_asking_clause():
+    assert asked("How many doses of intrathecal methotrexate are given?").unit == "dose"
+    assert asked("How many children fail induction?").unit == ""
+    a = asked("In the randomized trial of InO versus standard chemotherapy in 218 adults, what were the CR rates?")
+    assert a.clause == "what were the CR rates?"
+    assert asked("My leukemia has come back. How long will treatment go on?").clause == "How long will treatment go on?"
+
+
+@pytest.mark.parametrize("kind, text, ok", [
+    ("duration", TREATMENT, True),
+    ("duration", BLINA_CYCLE, True),                       # number words: "four weeks"
+    ("duration", "Remissions typically last only a few months.", True),
+    ("duration", CAR_T_AGE, False),                        # "≤25 years of age" is an age, not a duration
+    ("duration", BLINA_HOSPITAL, False),
+    ("age", CAR_T_AGE, True),
+    ("age", "approved for pediatric patients aged 1-21 y", True),
+    ("age", "1500 mg/m2 IV over 2h on days 1, 3, and 5", False),  # "over 2h" is not "over 2 years"
+    ("percent", "CR rate (81 versus 29 percent)", True),
+    ("percent", "can be cured two-thirds of the time", True),
+    ("percent", "Cytokine release syndrome is common.", False),   # a proportion needs a figure
+    ("frequency", "Cytokine release syndrome is common.", True),
+    ("frequency", "performed every three to six months", True),
+    ("schedule", "repeated every 21 d", True),
+    ("count", IT_MTX, True),
+    ("date", "withdrawn from the US market in May 2022", True),
+    ("date", TREATMENT, False),
+    ("cost", "its expense may be a barrier", False),
+    ("cost", "a list price of $475,000", True),
+])
+def test_what_a_statement_carries(kind, text, ok):
+    assert carries(kind, text) is ok
+
+
+def test_a_count_of_a_named_unit_needs_that_unit():
+    assert carries("count", IT_MTX, "dose")
+    assert not carries("count", "Cycles may be extended to 28 days.", "cycle")
+    assert carries("count", "up to five cycles total", "cycle")
+
+
+def test_focus_leaves_out_cue_words_topic_names_and_setting_phrases():
+    f = focus("How long do patients have to stay near the hospital after a CAR-T infusion?")
+    assert f.words == {"stay", "near", "hospital"}       # "after a CAR-T infusion" is the setting
+    assert f.topic == {"CAR T-cell therapy"}
+    f = focus("In the randomized blinatumomab trial, how often did cytokine release syndrome occur?")
+    assert f.groups == {"cytokine release syndrome"} and f.topic == {"blinatumomab"}
+    f = focus("What percentage of children with ALL have the leukemia return in the brain?")
+    assert "brain" in f.words                            # "in the brain" names no drug: it is what is asked
+
+
+def test_coverage_counts_words_by_light_stem_and_terms_by_any_alias():
+    f = focus("How often can a boy be cured when his ALL comes back only in the testicles?")
+    assert f.words == {"boy", "cur", "testicl"}
+    assert coverage(f, "isolated recurrence in the testicles can be cured two-thirds of the time") == 2 / 3
+    f = focus("How often did cytokine release syndrome occur with blinatumomab?")
+    assert coverage(f, "CRS occurred in 3 percent") == 1.0  # CRS is an alias of cytokine release syndrome
+    f = focus("How long do the patient's T cells take to be modified?")
+    assert coverage(f, "outcomes with CAR T cells") == 0.0  # the "cells" of a name do not match
+
+
+def test_the_hospital_stay_question_is_not_answered_by_a_survival_figure():
+    q = "How long do patients have to stay near the hospital after a CAR-T infusion?"
+    assert answers(q, CAR_T_OS, leaf="CAR-T") is None
+    gap = answer_gap(q, [(CAR_T_OS, "CAR-T", ""), (CAR_T_AGE, "CAR-T", "")])
+    assert gap.startswith("no statement gives the duration asked for") and "stay" in gap
+
+
+def test_a_statement_giving_the_value_about_the_focus_answers():
+    q = "How long does treatment for relapsed ALL usually last?"
+    assert answer_gap(q, [(TREATMENT, "Treatment", "")]) == ""
+    q = "In the randomized blinatumomab trial, how often did cytokine release syndrome occur?"
+    assert answers(q, BLINA_CRS) == {"blinatumomab"}
+    assert answers(q, BLINA_HOSPITAL) is None             # about CRS, but no frequency
+    assert answers(q, BLINA_CYCLE) is None                # a schedule, but not about CRS
+    assert answer_gap(q, [(BLINA_HOSPITAL, "", ""), (BLINA_CRS, "", "")]) == ""
+
+
+def test_the_value_must_be_about_the_drug_named_and_each_drug_named_needs_one():
+    q = "How long are patients hospitalized around the initiation of a blinatumomab infusion?"
+    assert answer_gap(q, [(BLINA_CYCLE, "Blinatumomab", ""), (BLINA_HOSPITAL, "Blinatumomab", "")])
+    q = "How many doses of intrathecal methotrexate should an adult with CNS involvement receive?"
+    assert answers(q, RADIATION) is None                  # doses, but of radiation, not methotrexate
+    assert answer_gap(q, [(IT_MTX, "CNS relapse", "")]) == ""
+    q = "How many times more active than Gleevec is Tasigna?"
+    sprycel = "Sprycel is more than 300 times more active than Gleevec for inhibition of Bcr-Abl."
+    assert answers(q, sprycel) == {"imatinib"}
+    assert "nilotinib" in answer_gap(q, [(sprycel, "", "")])
+
+
+def test_questions_asking_for_no_value_are_left_alone():
+    assert answer_gap("What is blinatumomab?", []) == ""
+    assert answers("What is blinatumomab?", "anything") == frozenset()
+
+
+def test_the_minimum_coverage_is_a_parameter():
+    q = "How long does one full cycle of blinatumomab last including the treatment-free break?"
+    text = "each cycle consists of 28 days of continuous IV infusion"
+    assert coverage(focus(q), text) == 1 / 7              # "cycle" of seven focus words
+    assert answers(q, text, leaf="Blinatumomab", min_coverage=0.1) == {"blinatumomab"}
+    assert answers(q, text, leaf="Blinatumomab", min_coverage=0.25) is None
