@@ -380,12 +380,18 @@ def value_gap(question: str, about: str, statements: list[Statement], store: Sto
 
 
 def _append(draft: Draft, sc: Scored, store: Store) -> None:
-    u = sc.unit
-    doc = store.docs[u.doc_id]
-    n = len(draft.citations) + 1
-    draft.citations.append(Citation(n, sc.passage.chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                    doc.raw[u.start:u.end], u.id))
-    draft.statements.append(Statement(u.text, [n], u.id))
+    """Add ``sc``'s sentence, cited; a list item comes after its lead-in ("InO achieved superior:")."""
+    units = [sc.unit]
+    lead = store.units.get(sc.unit.lead) if sc.unit.kind == "item" else None
+    if lead is not None and all(st.unit_id != lead.id for st in draft.statements):
+        units.insert(0, lead)
+    for u in units:
+        doc = store.docs[u.doc_id]
+        chunk = store.chunk_of(u.id) or sc.passage.chunk
+        n = len(draft.citations) + 1
+        draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
+                                        doc.raw[u.start:u.end], u.id))
+        draft.statements.append(Statement(u.text, [n], u.id, bullet=u.kind == "item"))
 
 
 def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:

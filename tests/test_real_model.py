@@ -20,6 +20,24 @@ def test_clofarabine_pediatric_dose_is_cited(real_assistant):
     assert cit["doc_id"] == "002"
 
 
+def test_a_value_the_sources_do_not_give_is_not_guessed(real_assistant):
+    """dev-076: the sources discuss CAR-T and hospitals but give no length of stay; a survival figure after
+    CAR-T is a duration, but not of that."""
+    ans = real_assistant.ask("How long do patients have to stay near the hospital after a CAR-T infusion?").to_dict()
+    assert ans["status"] == "abstained" and ans["citations"] == []
+    assert "no statement gives the duration asked for" in ans["verdict"]["abstain_reason"]
+    assert "4 weeks" not in ans["answer"] and "month" not in ans["answer"]
+
+
+def test_a_value_ranked_below_the_top_passages_is_found_and_cited(real_assistant):
+    """dev-038: the CRS rate of the blinatumomab trial sits in a passage ranked after the top five."""
+    ans = real_assistant.ask("In the randomized blinatumomab trial, how often did cytokine release syndrome "
+                             "occur?").to_dict()
+    assert ans["status"] == "answered" and ans["verdict"]["removed"] == []
+    cit = next(c for c in ans["citations"] if "<5 percent" in c["quote"])
+    assert real_assistant.store.docs[cit["doc_id"]].raw[cit["start"]:cit["end"]] == cit["quote"]
+
+
 def test_every_citation_over_the_dev_set_quotes_the_raw_file(real_assistant):
     n = 0
     for item in DEV:
