@@ -12,18 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import phrases
-from .answertype import answer_gap, answers, asked, asked_kind, carries, focus
-from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, Scored, compose, render, score_units
+from .answertype import asked, carries
+from .compose import Draft, compose, render, score_units
 from .config import Settings
 from .conflicts import find_conflicts
 from .embedders import Embedder, make_embedder
 from .errors import IndexError_
+from .focus import focus_gap, rescue_dose, rescue_value, value_gap
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
 from .questions import clean_history, intent, retrieval_query, sanitize, strip_injection
@@ -287,111 +287,6 @@ class Assistant:
         from .lookup import lookup
 
         return lookup(self.store, ref)
-
-
-def _drugs_of(unit_text: str, leaf: str, context: str) -> set[str]:
-    return {g.canonical for g, _ in load_lexicon().find(f"{leaf} {context} {unit_text}", ("drug",))}
-
-
-def _context(store: Store, unit_id: str) -> tuple[str, str]:
-    """(section leaf, previous sentence of the same section) of a unit."""
-    unit = store.units.get(unit_id)
-    if unit is None:
-        return "", ""
-    by_pos = store.by_position()
-    raw = store.docs[unit.doc_id].raw
-    before, cur = [], unit
-    for _ in range(3):  # earlier sentences of the same paragraph (no line break in between)
-        prev = by_pos.get((unit.doc_id, cur.position - 1))
-        if prev is None or "\n" in raw[prev.end:cur.start]:
-            break
-        before.insert(0, prev.text)
-        cur = prev
-    return unit.section.split(" > ")[-1], " ".join(before)
-
-
-def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
-    """Why the drafted statements miss the question's focus ("" when they do not).
-
-    A question naming a drug needs a statement about that drug (its text, section or previous sentence);
-    a dose question about a drug needs such a statement with a dose in it.
-    """
-    drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
-    if not drugs:
-        return ""
-    about = [st for st in statements if drugs & _drugs_of(st.text, *_context(store, st.unit_id))]
-    if not about:
-        return f"no statement about {', '.join(sorted(drugs))}"
-    if dose_question(question) and not any(DRUG_DOSE_UNIT.search(st.text) for st in about):
-        return f"no dose of {', '.join(sorted(drugs))} in the sources"
-    return ""
-
-
-def dose_question(question: str) -> bool:
-    """Asks for an amount of a drug ("what dose", "how much", "mg"); "how many doses" asks for a count."""
-    return bool(DOSE_QUESTION.search(question)) and asked_kind(question) != "count"
-
-
-def rescue_dose(question: str, draft: Draft, store: Store) -> None:
-    """For a dose question, add the best retrieved sentence giving that drug's dose when the draft has none."""
-    drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
-    if not drugs or not dose_question(question) or not focus_gap(question, draft.statements, store):
-        return
-    for sc in draft.scored:
-        u = sc.unit
-        if DRUG_DOSE_UNIT.search(u.text) and drugs & _drugs_of(u.text, *_context(store, u.id)):
-            _append(draft, sc, store)
-            return
-
-
-def rescue_value(question: str, about: str, draft: Draft, store: Store, min_coverage: float,
-                 deeper: Callable[[], list[Scored]] = list) -> None:
-    """For a question asking for a value (a duration, a rate ...), add the best retrieved sentences that give
-    it for what was asked, when the drafted statements do not (see ``answertype``).
-
-    The sentences of the top passages are tried first, then those of ``deeper()``: the passages ranked
-    after them, for a value the top passages do not hold.  Each drug or therapy the question names gets
-    at most one added sentence.
-    """
-    if not value_gap(question, about, draft.statements, store, min_coverage):
-        return
-    wanted = focus(about or question).topic
-    have: set[str] = set()
-    for st in draft.statements:
-        named = answers(question, st.text, *_context(store, st.unit_id), about=about, min_coverage=min_coverage)
-        have |= named or set()
-    answered = False
-    for candidates in (lambda: draft.scored, deeper):
-        for sc in candidates():
-            named = answers(question, sc.unit.text, *_context(store, sc.unit.id), about=about,
-                            min_coverage=min_coverage)
-            if named is None or (named <= have and (answered or wanted)):
-                continue
-            _append(draft, sc, store)
-            have |= named
-            answered = True
-            if wanted <= have:
-                return
-
-
-def value_gap(question: str, about: str, statements: list[Statement], store: Store, min_coverage: float) -> str:
-    return answer_gap(question, [(st.text, *_context(store, st.unit_id)) for st in statements], about,
-                      min_coverage)
-
-
-def _append(draft: Draft, sc: Scored, store: Store) -> None:
-    """Add ``sc``'s sentence, cited; a list item comes after its lead-in ("InO achieved superior:")."""
-    units = [sc.unit]
-    lead = store.units.get(sc.unit.lead) if sc.unit.kind == "item" else None
-    if lead is not None and all(st.unit_id != lead.id for st in draft.statements):
-        units.insert(0, lead)
-    for u in units:
-        doc = store.docs[u.doc_id]
-        chunk = store.chunk_of(u.id) or sc.passage.chunk
-        n = len(draft.citations) + 1
-        draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                        doc.raw[u.start:u.end], u.id))
-        draft.statements.append(Statement(u.text, [n], u.id, bullet=u.kind == "item"))
 
 
 def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:

@@ -7,14 +7,14 @@ from assistant.answertype import answer_gap, answers, asked, carries, coverage, 
 
 CAR_T_OS = ("Patients with a low disease burden (<5 percent bone marrow blasts) before treatment had more favorable "
             "outcomes (median EFS 11 months, median OS >20 months) than those with higher disease burden.")
-CAR_T_AGE = ("Tisagenlecleucel is a CD19-directed genetically modified autologous T cell immunotherapy that is approved "
-             "for treatment of patients ≤25 years of age with B cell precursor ALL.")
+CAR_T_AGE = ("Tisagenlecleucel is a CD19-directed genetically modified autologous T cell immunotherapy that is "
+             "approved for treatment of patients ≤25 years of age with B cell precursor ALL.")
 BLINA_CYCLE = ("Blinatumomab is administered by continuous intravenous infusion (CIVI) over four weeks, followed by a "
                "two-week treatment-free interval.")
 BLINA_HOSPITAL = ("Patients are hospitalized around the time of infusion initiation to monitor for cytokine release "
                   "syndrome and neurologic toxicity.")
-BLINA_CRS = ("Blinatumomab was associated with comparable levels of severe (grade 3/4) toxicity, but uniquely associated "
-             "with cytokine release syndrome in <5 percent of patients")
+BLINA_CRS = ("Blinatumomab was associated with comparable levels of severe (grade 3/4) toxicity, but uniquely "
+             "associated with cytokine release syndrome in <5 percent of patients")
 TREATMENT = "Treatment for relapsed ALL is usually given for 2–3 years."
 IT_MTX = "In addition, at least six doses of intrathecal methotrexate should be administered."
 RADIATION = "Typically, 2400 cGy of radiation is given to the entire cranium over 12 doses."
