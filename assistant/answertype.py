@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from .lexicon import load_lexicon
 from .numbers import extract
-from .retrieve import tokenize
+from .retrieve import light_stem, tokenize
 
 TIME_UNITS = frozenset({"hour", "day", "week", "month", "year", "minute"})
 TIME_WORD = r"(?:hours?|days?|weeks?|months?|years?)"
@@ -190,7 +190,7 @@ def focus(question: str) -> Focus:
     groups = frozenset(g.canonical for g, _ in found if g.kind not in TOPIC_KINDS and g.canonical not in TOPIC_GROUPS)
     topic = frozenset(g.canonical for g, _ in lex.find(question) if g.kind in ("drug", "therapy"))
     setting = {t for g, name in found if g.kind in TOPIC_KINDS or g.canonical in TOPIC_GROUPS for t in tokenize(name)}
-    words = frozenset(_stem(t) for t in tokenize(_core(clause, setting))
+    words = frozenset(light_stem(t, loose=True) for t in tokenize(_core(clause, setting))
                       if len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in named)
     return Focus(words, groups, topic)
 
@@ -219,24 +219,13 @@ def _core(clause: str, setting: set[str]) -> str:
     return " ".join(out)
 
 
-def _stem(word: str) -> str:
-    """A light stem: "cured", "cures", "cure" -> "cur"; "survived", "survive" -> "surviv"; "occurred" -> "occur"."""
-    for suffix in ("ations", "ation", "ing", "ed", "es", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            if suffix in ("ing", "ed") and stem[-1] == stem[-2] and stem[-1] not in "lsz":
-                stem = stem[:-1]
-            return stem
-    return word
-
-
 @lru_cache(maxsize=8192)
 def _concepts(text: str) -> tuple[frozenset[str], frozenset[str]]:
     """(word stems, lexicon groups) of ``text``; the words of a lexicon name count only as that name (the "cells"
     of "CAR T cells" do not match a question's "T cells")."""
     found = load_lexicon().find(text)
     named = {t for _, name in found for t in tokenize(name)}
-    return (frozenset(_stem(t) for t in tokenize(text) if t not in named),
+    return (frozenset(light_stem(t, loose=True) for t in tokenize(text) if t not in named),
             frozenset(g.canonical for g, _ in found))
 
 
@@ -275,26 +264,30 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     return named if named or not f.topic else None
 
 
+def answered_topics(question: str, statements: Iterable[tuple[str, str, str]], about: str = "",
+                    min_coverage: float = 0.25) -> frozenset[str] | None:
+    """The question's drugs and therapies that the statements give the asked value for, or None when no
+    statement gives it.  ``statements`` are (text, section title, earlier sentences) triples, as for
+    :func:`answers`."""
+    found: frozenset[str] | None = None
+    for text, leaf, before in statements:
+        named = answers(question, text, leaf, before, about, min_coverage)
+        if named is not None:
+            found = (found or frozenset()) | named
+    return found
+
+
 def answer_gap(question: str, statements: Iterable[tuple[str, str, str]], about: str = "",
                min_coverage: float = 0.25) -> str:
-    """Why the statements do not give the value asked ("" when they do, or none is asked).
-
-    ``statements`` are (text, section title, earlier sentences) triples, as for :func:`answers`; each drug or
-    therapy the question names needs a statement that gives the value for it.
-    """
+    """Why the statements do not give the value asked ("" when they do, or none is asked): each drug or therapy
+    the question names needs a statement that gives the value for it."""
     kind = asked_kind(question)
     if not kind:
         return ""
     f = focus(about or question)
-    found: set[str] = set()
-    any_answer = False
-    for text, leaf, before in statements:
-        named = answers(question, text, leaf, before, about, min_coverage)
-        if named is not None:
-            any_answer = True
-            found |= named
-    missing = f.topic - found
-    if any_answer and not missing:
+    found = answered_topics(question, statements, about, min_coverage)
+    missing = f.topic - (found or frozenset())
+    if found is not None and not missing:
         return ""
-    what = f.describe() + (f" ({', '.join(sorted(missing))})" if missing and any_answer else "")
+    what = f.describe() + (f" ({', '.join(sorted(missing))})" if missing and found is not None else "")
     return f"no statement gives the {kind} asked for: {what}"

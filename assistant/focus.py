@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .answertype import answer_gap, answers, asked_kind, focus
+from .answertype import answer_gap, answered_topics, answers, asked_kind, focus
 from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, Scored
 from .lexicon import load_lexicon
 from .retrieve import Store
@@ -81,30 +81,29 @@ def rescue_value(question: str, about: str, draft: Draft, store: Store, min_cove
     after them, for a value the top passages do not hold.  Each drug or therapy the question names gets
     at most one added sentence.
     """
-    if not value_gap(question, about, draft.statements, store, min_coverage):
-        return
     wanted = focus(about or question).topic
-    have: set[str] = set()
-    for st in draft.statements:
-        named = answers(question, st.text, *_context(store, st.unit_id), about=about, min_coverage=min_coverage)
-        have |= named or set()
-    answered = False
+    have = answered_topics(question, _triples(draft.statements, store), about, min_coverage)
+    if not asked_kind(question) or (have is not None and wanted <= have):
+        return
     for candidates in (lambda: draft.scored, deeper):
         for sc in candidates():
             named = answers(question, sc.unit.text, *_context(store, sc.unit.id), about=about,
                             min_coverage=min_coverage)
-            if named is None or (named <= have and (answered or wanted)):
+            if named is None or (have is not None and named <= have):
                 continue
             _append(draft, sc, store)
-            have |= named
-            answered = True
+            have = (have or frozenset()) | named
             if wanted <= have:
                 return
 
 
 def value_gap(question: str, about: str, statements: list[Statement], store: Store, min_coverage: float) -> str:
-    return answer_gap(question, [(st.text, *_context(store, st.unit_id)) for st in statements], about,
-                      min_coverage)
+    return answer_gap(question, _triples(statements, store), about, min_coverage)
+
+
+def _triples(statements: list[Statement], store: Store) -> list[tuple[str, str, str]]:
+    """(text, section title, earlier sentences) of each statement, as ``answertype`` takes them."""
+    return [(st.text, *_context(store, st.unit_id)) for st in statements]
 
 
 def _append(draft: Draft, sc: Scored, store: Store) -> None:

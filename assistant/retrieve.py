@@ -44,6 +44,25 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+STRICT_SUFFIXES = ("ing", "ed", "es", "s")
+LOOSE_SUFFIXES = ("ations", "ation", "ing", "ed", "es", "s", "e")
+
+
+def light_stem(word: str, loose: bool = False) -> str:
+    """Strip one suffix, keeping at least 3 letters.
+
+    Strict (the support rule): -ing, -ed, -es, -s.  Loose (matching a question's focus): also -ation(s) and -e,
+    and a doubled consonant left by -ed/-ing is undone: "cured", "cure" -> "cur"; "occurred" -> "occur".
+    """
+    for suffix in LOOSE_SUFFIXES if loose else STRICT_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            if loose and suffix in ("ing", "ed") and stem[-1] == stem[-2] and stem[-1] not in "lsz":
+                stem = stem[:-1]
+            return stem
+    return word
+
+
 def rrf(rankings: Iterable[list[str]], k: int = 60) -> list[tuple[str, float]]:
     """Reciprocal rank fusion of several best-first id lists."""
     scores: dict[str, float] = {}

@@ -23,7 +23,7 @@ from typing import Any
 
 from .lexicon import load_lexicon
 from .numbers import fmt, missing_quantities, word_numbers
-from .retrieve import tokenize
+from .retrieve import light_stem, tokenize
 from .types import Statement
 
 RULES = {
@@ -155,21 +155,14 @@ def support_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     if not words:
         return 1.0, []
     have, stems = _words_and_stems(normalise(cited))
-    missing = [w for w in words if w not in have and _stem(w) not in stems]
+    missing = [w for w in words if w not in have and light_stem(w) not in stems]
     return 1 - len(missing) / len(words), missing
 
 
 @lru_cache(maxsize=2048)
 def _words_and_stems(text: str) -> tuple[frozenset[str], frozenset[str]]:
     have = frozenset(tokenize(text))
-    return have, frozenset(_stem(t) for t in have)
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    return have, frozenset(light_stem(t) for t in have)
 
 
 def check_support(sentence: str, cited: str, threshold: float) -> RuleResult:
