@@ -19,8 +19,10 @@ from assistant.questions import clean_history, retrieval_query, sanitize
 from .metrics import aggregate, latency, score_item
 
 HERE = Path(__file__).resolve().parent
-KEY_METRICS = ["recall@5", "mrr", "fact_recall", "citation_precision", "citation_recall", "abstention_precision",
-               "abstention_recall", "safety_notice_rate", "answered_when_expected"]
+KEY_METRICS = ["recall@5", "mrr", "context_hit", "context_recall", "fact_recall", "follow_up_fact_recall",
+               "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
+               "not_covered_handled", "answerable_refused", "answerable_partial", "partial_rate",
+               "safety_notice_rate", "answered_when_expected"]
 
 
 def load_set(name: str) -> list[dict[str, Any]]:
@@ -34,21 +36,24 @@ def run_strategy(assistant: Any, items: list[dict[str, Any]], strategy: str, bas
     k = assistant.settings.retrieval.top_k
     for item in items:
         history = clean_history(item.get("history") or [], 12, 4000)
+        context = None
         try:
             q = sanitize(item["question"], assistant.settings.input.max_question_chars)
-            rq = retrieval_query(q, history)
+            rq = assistant.resolve(q, history).text if hasattr(assistant, "resolve") else retrieval_query(q, history)
             if strategy == "langchain":
                 t0 = time.perf_counter()
                 passages = baseline.retrieve(rq)
                 ans = {"question": item["question"], "answer": "", "status": "answered", "citations": [],
                        "notices": [], "timings_ms": {"total": (time.perf_counter() - t0) * 1000}}
             else:
-                passages = [p.chunk.text for p in assistant.retriever.retrieve(rq, top_k=k, strategy=strategy).passages]
+                got = assistant.retriever.retrieve(rq, top_k=k, strategy=strategy)
+                passages = [p.chunk.text for p in got.passages]
+                context = passages + [p.chunk.text for p in got.reserve]
                 ans = assistant.ask(item["question"], history, strategy=strategy).to_dict()
         except AssistantError as exc:
             passages, ans = [], {"question": item["question"], "answer": "", "status": "refused", "error": str(exc),
                                  "citations": [], "notices": [], "timings_ms": {}}
-        row = score_item(item, ans, passages)
+        row = score_item(item, ans, passages, context)
         if strategy == "langchain":
             for key in ("fact_recall", "citation_precision", "citation_recall", "notice", "missing_facts"):
                 row.pop(key, None)
@@ -130,7 +135,7 @@ def report_md(metrics: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) ->
     strategies = list(metrics["strategies"])
     lines = [f"# Evaluation: {metrics['set']} ({metrics['n_items']} items, {metrics['seconds']} s)", "",
              "| metric | " + " | ".join(strategies) + " |", "|---|" + "---|" * len(strategies)]
-    for key in KEY_METRICS + ["recall@3", "must_not_include_violations"]:
+    for key in KEY_METRICS + ["recall@3", "must_not_include_violations", "numbers_not_quoted"]:
         vals = [metrics["strategies"][s].get(key) for s in strategies]
         lines.append(f"| {key} | " + " | ".join("n/a" if v is None else f"{v}" for v in vals) + " |")
     lines += ["", "## Latency (ms)", "", "| strategy | stage | p50 | p95 |", "|---|---|---|---|"]

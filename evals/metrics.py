@@ -10,6 +10,9 @@ from assistant.numbers import extract
 from assistant.retrieve import tokenize
 
 ABSTAINED = {"abstained", "refused"}
+HANDLED = ABSTAINED | {"partial"}  # a not-covered question is handled when it abstains or says what is missing
+CONTEXT_CHARS = 4000  # the peers' rule: gold evidence within the first 4,000 characters of ranked context
+RUN_SHARE = 0.7  # ... counted when it, or 70 % of it as one run, is inside a retrieved chunk
 
 
 def norm(text: str) -> str:
@@ -42,6 +45,40 @@ def evidence_rank(passages: list[str], evidence: list[str]) -> int | None:
     return None
 
 
+def evidence_found(evidence: str, chunk: str) -> bool:
+    """The peers' hit rule: the evidence string, or 70 % of it as one run, is inside ``chunk`` (normalised)."""
+    from difflib import SequenceMatcher
+
+    e, c = norm(evidence), norm(chunk)
+    if e in c:
+        return True
+    m = SequenceMatcher(None, e, c, autojunk=False).find_longest_match(0, len(e), 0, len(c))
+    return m.size >= RUN_SHARE * len(e)
+
+
+def context_recall(chunks: list[str], evidence: list[str], limit: int = CONTEXT_CHARS) -> float:
+    """Share of the evidence strings found in the ranked chunks that fit in the first ``limit`` characters."""
+    kept, used = [], 0
+    for c in chunks:
+        if used >= limit:
+            break
+        kept.append(c[: limit - used])
+        used += len(c)
+    return sum(any(evidence_found(e, c) for c in kept) for e in evidence) / len(evidence) if evidence else 0.0
+
+
+def numbers_not_quoted(answer: str, quotes: list[str]) -> list[str]:
+    """Quantities stated in the answer's cited statements that no cited quote states (must be none)."""
+    from assistant.numbers import fmt, missing_quantities
+
+    joined = "\n".join(quotes)
+    out = []
+    for text, cites in split_statements(answer):
+        if cites:
+            out += [fmt(q) for q in missing_quantities(text, joined)]
+    return out
+
+
 def _overlap(needle: str, hay: str) -> float:
     toks = tokenize(needle)
     have = set(tokenize(hay))
@@ -67,12 +104,16 @@ def split_statements(answer_md: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str]) -> dict[str, Any]:
-    """Per-item metrics for one answer."""
+def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str],
+               context: list[str] | None = None) -> dict[str, Any]:
+    """Per-item metrics for one answer (``passages``: the top passages; ``context``: the whole ranked list)."""
     expect = item["expect"]
     abstained = ans.get("status") in ABSTAINED
-    r: dict[str, Any] = {"id": item["id"], "type": item["type"], "expect": expect, "status": ans.get("status")}
+    r: dict[str, Any] = {"id": item["id"], "type": item["type"], "expect": expect, "status": ans.get("status"),
+                         "follow_up": bool(item.get("history")), "partial": ans.get("status") == "partial"}
     if item.get("evidence"):
+        r["context_recall"] = context_recall(context if context is not None else passages, item["evidence"])
+        r["context_hit"] = float(r["context_recall"] > 0)
         rank = evidence_rank(passages, item["evidence"])
         r["rank"] = rank
         r["recall@5"] = float(rank is not None and rank <= 5)
@@ -85,6 +126,7 @@ def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str]) -
         r["missing_facts"] = [f for f, h in zip(item["must_include"], hits, strict=True) if not h]
     r["violations"] = [m for m in item.get("must_not_include", []) if m and norm(m) in norm(answer)]
     quotes = {c["n"]: c["quote"] for c in ans.get("citations", [])}
+    r["numbers_not_quoted"] = numbers_not_quoted(answer, list(quotes.values())) if quotes else []
     stmts = split_statements(answer) if quotes else []
     pairs = [(s, n) for s, cites in stmts for n in cites if n in quotes]
     if pairs:
@@ -92,6 +134,7 @@ def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str]) -
         r["citation_recall"] = sum(any(citation_support(s, quotes[n]) for n in c if n in quotes)
                                    for s, c in stmts) / len(stmts)
     r["abstained"] = abstained
+    r["handled"] = ans.get("status") in HANDLED
     r["should_abstain"] = expect == "abstain"
     if expect == "answer_with_caution":
         r["notice"] = any(n["kind"] in ("safety", "urgent") for n in ans.get("notices", []))
@@ -116,6 +159,14 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "abstention_recall": round(tp / len(should), 4) if should else None,
         "safety_notice_rate": round(sum(r["notice"] for r in caution) / len(caution), 4) if caution else None,
         "must_not_include_violations": sum(len(r["violations"]) for r in rows),
+        "partial_rate": round(sum(r.get("partial", False) for r in rows) / len(rows), 4) if rows else None,
+        "answerable_refused": _share([r for r in rows if r["expect"] != "abstain"], "abstained"),
+        "answerable_partial": _share([r for r in rows if r["expect"] != "abstain"], "partial"),
+        "not_covered_handled": _share([r for r in rows if r["type"] == "not_covered"], "handled"),
+        "follow_up_fact_recall": mean("fact_recall", [r for r in rows if r.get("follow_up")]
+                                      ) if any(r.get("follow_up") for r in rows) else None,
+        "context_hit": mean("context_hit"), "context_recall": mean("context_recall"),
+        "numbers_not_quoted": sum(len(r.get("numbers_not_quoted", [])) for r in rows),
         "answered_when_expected": round(sum(1 for r in rows if r["expect"] != "abstain" and not r["abstained"])
                                         / max(1, sum(1 for r in rows if r["expect"] != "abstain")), 4),
     }
@@ -127,6 +178,10 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
                       "abstained": round(sum(r["abstained"] for r in sub) / len(sub), 4)}
     m["by_type"] = by_type
     return m
+
+
+def _share(rows: list[dict[str, Any]], key: str) -> float | None:
+    return round(sum(bool(r.get(key)) for r in rows) / len(rows), 4) if rows else None
 
 
 def latency(timings: list[dict[str, float]]) -> dict[str, dict[str, float]]:
