@@ -39,6 +39,8 @@ COUNTED = {"cycle": "cycle", "cycles": "cycle", "dose": "dose", "doses": "dose",
 
 # (kind, question pattern).  The first that matches wins; a dose question is handled by the pipeline's dose check.
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cause", re.compile(r"^\W*why\b|\bwhy (is|are|do|does|did|would|might|can|could)\b|\bwhat (causes|caused|"
+                         r"makes)\b|\b(the )?reasons? (why|for)\b|\bhow come\b", re.I)),
     ("cost", re.compile(r"\b(cost|costs|price|priced|pay|afford|expense|expensive)\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bhow soon\b|\b(for )?how many " + TIME_WORD + r"\b", re.I)),
     ("age", re.compile(r"\b(what|which) ages?\b|\bhow old\b|\bage (limit|cut-?off|range)\b", re.I)),
@@ -51,10 +53,16 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\bhow many\b", re.I)),
     ("date", re.compile(r"^\s*(when|in what year|what year)\b.*\b(approved|approval|withdrawn|removed|licensed|"
                         r"introduced|available|published|updated|discovered)\b|\bin what year\b|\bwhat year\b", re.I)),
+    # Last: a comparison is asked only when no value is ("in the trial of A versus B, what were the CR rates?").
+    ("comparison", re.compile(r"\b(better|worse|more effective|less effective|safer|superior|inferior|preferable|"
+                              r"preferred)\b[^?.]*\b(or|than|vs\.?|versus)\b|\bcompared? (to|with)\b|\bvs\.?\s|"
+                              r"\bversus\b|\bdifference between\b|\bwhich is (better|best|more|safer)\b", re.I)),
 )
 
 # Words of a question that say what kind of value is asked, or name the topic every source shares.
-CUE_WORDS = frozenset("""long soon often common commonly frequent frequently likely rare rarely many much old age
+CUE_WORDS = frozenset("""why cause causes caused reason reasons better worse best effective safer superior inferior
+preferable preferred compare compared comparison versus difference
+long soon often common commonly frequent frequently likely rare rarely many much old age
 ages aged percentage percent proportion fraction share rate rates chance chances odds likelihood probability
 number cost costs price priced pay afford expense expensive year years month months week weeks day days hour
 hours time times when typically usually generally normally roughly approximately about average median expected
@@ -156,8 +164,21 @@ def _clause(question: str, at: int) -> str:
     return sentence
 
 
+_CAUSE = re.compile(r"\bbecause\b|\bdue to\b|\bcaused? by\b|\bresults? (from|in)\b|\bresulted (from|in)\b|"
+                    r"\blead(s|ing)? to\b|\bled to\b|\battributed to\b|\bthought to\b|\bmechanism|\bowing to\b|"
+                    r"\bexplain|\bso that\b|\btherefore\b|\breason\b|\bsince\b|\bassociated with\b", re.I)
+_COMPARISON = re.compile(r"\bthan\b|\bversus\b|\bvs\.?|\bcompared\b|\bcomparison\b|\bsuperior|\binferior|"
+                         r"\bbetter\b|\bworse\b|\bsimilar\b|\bimproved?\b|\bdifference\b|\bhigher\b|\blower\b|"
+                         r"\bprefer", re.I)
+
+
 def carries(kind: str, text: str, unit: str = "") -> bool:
-    """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given)."""
+    """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given); for a "why" question a
+    cause, for a comparison a comparison."""
+    if kind == "cause":
+        return bool(_CAUSE.search(text))
+    if kind == "comparison":
+        return bool(_COMPARISON.search(text))
     if kind == "duration":  # "patients ≤25 years of age" gives an age, not a duration
         rest = _AGE.sub(" ", text)
         return any(q.unit in TIME_UNITS for q in extract(rest)) or bool(_VAGUE_DURATION.search(rest))
@@ -261,6 +282,8 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     if not carries(a.kind, text, a.unit) or coverage(f, f"{leaf} {text}") < min_coverage:
         return None
     named = topics(f, f"{leaf} {text}", before)
+    if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
+        return None  # a comparison of two treatments is drawn only by a statement naming both
     return named if named or not f.topic else None
 
 

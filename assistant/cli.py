@@ -172,6 +172,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_assistant(args), host=args.host, port=args.port, auth=args.auth, open_browser=args.open)
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    from evals.fit import main as fit_main
+
+    return fit_main(args)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.harness import main as eval_main
 
@@ -256,6 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "evals/thresholds.json")
     s.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("fit", help="fit the answerability decision", description="Fit the answerability "
+                       "decision (logistic regression over named features) on question sets, cross-validated; "
+                       "writes assistant/data/decision.json and evals/reports/fit/.")
+    s.add_argument("--sets", default="dev,train,heldout", help="comma-separated question sets to fit on")
+    s.add_argument("--recall", type=float, default=0.95, help="least out-of-fold recall of answerable items")
+    s.add_argument("--preset", default=None, help="settings preset ('fast': the hash embedder of the unit tests, "
+                   "written to data/decision-hash.json)")
+    s.add_argument("--out", default=None, help="where the fitted values go (default assistant/data/decision.json)")
+    s.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("feedback", help="export feedback", description="Feedback stored by the chat UI.")
     fsub = s.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")

@@ -8,6 +8,27 @@ OFF_TOPIC = ("I can only answer questions about relapsed or refractory acute lym
              "from a small set of source documents.")
 NOTHING_SURVIVED = ("I can't give an answer I could check against the sources for this question. "
                     "Please ask your care team, or see the closest sources below.")
+# "The sources do not say": the opening of a ``partial`` answer, by what the sources do not give.
+PARTIAL = {
+    "dose": "The sources do not give a dose for that.",
+    "duration": "The sources do not give a time or duration for that.",
+    "age": "The sources do not give an age for that.",
+    "date": "The sources do not give a date for that.",
+    "cost": "The sources do not give a cost for that.",
+    "cause": "The sources do not give a reason for that.",
+    "comparison": "The sources do not draw that comparison.",
+    "drug": "The sources do not say this about the treatment you asked about.",
+    "figure": "The sources do not give a figure for that.",
+    "": "The sources discuss this topic, but they do not say what you asked.",
+}
+CLOSEST = "The closest statements in the sources:"
+
+
+def partial(missing: str) -> str:
+    """The fixed phrase that opens a ``partial`` answer (value kinds without their own phrase are figures)."""
+    return PARTIAL.get(missing) or (PARTIAL["figure"] if missing else PARTIAL[""])
+
+
 INJECTION = ("I can't change how I work: I answer only from the source documents, with a citation "
              "for every statement.")
 

@@ -10,29 +10,34 @@ is re-opened when ``CURRENT.json`` changes, so a rebuild swaps in atomically.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import phrases
-from .answertype import asked, carries
+from .answertype import asked, carries, coverage, focus
 from .compose import Draft, compose, render, score_units
 from .config import Settings
 from .conflicts import find_conflicts
+from .conversation import Resolved, resolve
+from .decision import Decision, Evidence, Model, decide, load_model
 from .embedders import Embedder, make_embedder
 from .errors import IndexError_
 from .focus import focus_gap, rescue_dose, rescue_value, value_gap
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
-from .questions import clean_history, intent, retrieval_query, sanitize, strip_injection
-from .retrieve import Retriever, Store, idf_weights, tokenize
+from .questions import Intent, clean_history, intent, sanitize, strip_injection
+from .retrieve import Retrieval, Retriever, Store, idf_weights, tokenize
 from .rules import CitedText, verify
 from .spelling import Speller
-from .types import Answer, Citation, Notice, Statement
+from .types import Answer, Citation, Notice, Statement, Status
+from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 
 log = logging.getLogger("assistant")
+PARTIAL_STATEMENTS = 2  # closest statements shown under "the sources do not say ..."
 
 # Words that say nothing about coverage (the asker's situation, question words).
 GENERIC = frozenset("""son daughter child kid kids baby boy girl husband wife partner mom mum mother dad father brother
@@ -43,6 +48,25 @@ needs want wants like much many long old new good bad best better worse work kin
 treatment treatments treat treated therapy therapies leukemia leukaemia cancer disease relapsed relapse refractory
 all acute lymphoblastic lymphocytic question questions answer tell know say says said also still really okay ok
 year years month months week weeks day days time times chance chances rate rates risk risks age""".split())
+
+
+@dataclass
+class Assessment:
+    """One question up to the decision: what was asked, how it was resolved, the draft and the decision."""
+
+    question: str
+    q: str
+    resolved: Resolved | None = None
+    intent: Intent = Intent(False, False, False, False, "")
+    notices: list[Notice] = field(default_factory=list)
+    store: Store | None = None
+    draft: Draft | None = None
+    evidence: Evidence | None = None
+    decision: Decision | None = None
+    related: list[dict[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    t_start: float = 0.0
+    early: Answer | None = None
 
 
 class Assistant:
@@ -58,6 +82,7 @@ class Assistant:
         self._vocab: set[str] = set()
         self._drug_words: frozenset[str] = frozenset()
         self._speller = Speller((), ())
+        self._mined: tuple[tuple[str, str], ...] = ()
         self._lex_words = frozenset(t for g in load_lexicon().groups for n in g.names for t in tokenize(n))
         self._pointer_mtime = 0.0
         self._pinned = False
@@ -91,6 +116,7 @@ class Assistant:
         self._drug_words = frozenset(t for g in load_lexicon().groups if g.kind == "drug" for n in g.names
                                      for t in tokenize(n) if len(t) > 3)
         self._speller = Speller(self._vocab, self._drug_words)
+        self._mined = tuple(pair for d in store.docs.values() for pair in mine_abbreviations(d.raw))
 
     @property
     def store(self) -> Store:
@@ -137,12 +163,23 @@ class Assistant:
         self.ask("What is relapsed acute lymphoblastic leukemia?")
 
     # ----- answering -----------------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict[str, Any]] | None = None, strategy: str | None = None) -> Answer:
-        """Answer ``question`` (raises InputError for empty or oversized input)."""
+    def resolve(self, question: str, history: list[dict[str, Any]] | None = None) -> Resolved:
+        """The question as retrieval and every check see it: follow-ups resolved, typos and lay words mapped."""
+        s = self.settings
+        hist = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
+        res = resolve(question, hist)
+        _ = self.store
+        text = self._vocab_bridge().replace(self._spellfix(res.text))
+        return replace(res, text=text)
+
+    def assess(self, question: str, history: list[dict[str, Any]] | None = None,
+               strategy: str | None = None, model: Model | None = None, decide_now: bool = True) -> Assessment:
+        """Everything up to the answerability decision (``early`` is set for a refusal decided before it).
+
+        ``model`` replaces the packaged decision model; ``decide_now=False`` stops at the features (fitting)."""
         t_start = time.perf_counter()
         s = self.settings
         q = sanitize(question, s.input.max_question_chars)
-        hist = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
         if s.server.log_questions:
             log.info("question: %s", q)
         notices: list[Notice] = []
@@ -150,68 +187,118 @@ class Assistant:
         if it.injection:
             q_clean = strip_injection(q)
             if not q_clean or not intent(q_clean).on_topic:
-                return self._fixed(question, phrases.INJECTION, "refused", t_start)
+                return Assessment(question, q, early=self._fixed(question, phrases.INJECTION, "refused", t_start))
             notices.append(Notice("injection", "Instructions inside the question were ignored."))
             q, it = q_clean, intent(q_clean)
-        rq = retrieval_query(q, hist)
-        fixed = self._spellfix(rq)
-        if not (it.on_topic or it.emergency or intent(rq).on_topic or intent(fixed).on_topic):
-            return self._fixed(question, phrases.OFF_TOPIC, "refused", t_start)
+        res = self.resolve(q, history)
+        text = res.text
+        rit = intent(text)
+        if not (it.on_topic or it.emergency or rit.on_topic):
+            return Assessment(question, q, res, early=self._fixed(question, phrases.OFF_TOPIC, "refused", t_start))
         if it.emergency:
             notices.insert(0, Notice("urgent", phrases.SAFETY_URGENT))
-        if it.personal:
+        if it.personal or (res.how == "ellipsis" and rit.personal):
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 
         store, retriever, idf = self._snapshot()
-        retrieval = retriever.retrieve(fixed, strategy=strategy)
+        extra = self._vocab_bridge().expansions(text)
+        retrieval = retriever.retrieve(f"{text} ({'; '.join(extra)})" if extra else text, strategy=strategy)
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
-        draft = compose(fixed, retrieval.query_vector, retrieval.passages, store, idf, s.compose)
-        self._add_conflicts(draft, rq, notices, store)
-        rescue_dose(q, draft, store)
-        rescue_value(q, rq, draft, store, s.rules.value_coverage,
-                     lambda: score_units(fixed, retrieval.query_vector, retrieval.reserve, store, idf,
-                                         keep=lambda u: carries(asked(q).kind, u.text, asked(q).unit)))
+        kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
+        draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose)
+        self._add_conflicts(draft, text, notices, store)
+        rescue_dose(text, draft, store)
+        rescue_value(kq, text, draft, store, s.rules.value_coverage,
+                     lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf,
+                                         keep=lambda u: carries(asked(kq).kind, u.text, asked(kq).unit)))
+        ev = self._evidence(q, kq, text, it, retrieval, draft, store)
+        decision = decide(ev, model or load_model(s.embedding.kind)) if decide_now else None
         timings["compose"] = _ms(t0)
-
         related = [{"chunk_id": p.chunk.id, "doc_id": p.chunk.doc_id, "title": store.docs[p.chunk.doc_id].title,
                     "section": p.chunk.section} for p in retrieval.passages[:3]]
-        uncovered = self.uncovered_terms(q)
-        threshold = s.rules.abstain_threshold + (0.12 if uncovered else 0.0)
-        strangers = self.unknown_drugs(q)
-        gap = (f"no drug named {', '.join(strangers)} in the sources" if strangers else "") \
-            or focus_gap(q, draft.statements, store) \
-            or value_gap(q, rq, draft.statements, store, s.rules.value_coverage) \
-            or ("the question is about another disease" if it.other_disease else "")
-        if draft.best_score < threshold or not draft.statements or gap:
-            ans = self._fixed(question, phrases.NOT_COVERED, "abstained", t_start, notices, related)
-            ans.verdict = {"ok": True, "checked": 0, "passed": 0, "abstain_reason":
-                           f"best relevance {draft.best_score:.2f} (threshold {threshold:.2f})"
-                           + (f"; not in the sources: {', '.join(uncovered)}" if uncovered else "")
-                           + (f"; {gap}" if gap else "")}
-            ans.timings_ms.update(timings)
-            return ans
+        return Assessment(question, q, res, it, notices, store, draft, ev, decision, related, timings, t_start)
 
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None, strategy: str | None = None) -> Answer:
+        """Answer ``question`` (raises InputError for empty or oversized input)."""
+        a = self.assess(question, history, strategy)
+        if a.early is not None:
+            return a.early
+        assert a.store is not None and a.draft is not None and a.decision is not None and a.resolved is not None
+        s, store, draft, decision = self.settings, a.store, a.draft, a.decision
+        shown = {"resolved": a.resolved.to_dict(), "decision": decision.to_dict()}
+        if decision.status == "abstain" or not draft.statements:
+            ans = self._fixed(question, phrases.NOT_COVERED, "abstained", a.t_start, a.notices, a.related)
+            ans.verdict = {"ok": True, "checked": 0, "passed": 0, **shown,
+                           "abstain_reason": "; ".join(decision.reasons) or "no candidate sentence"}
+            ans.timings_ms.update(a.timings)
+            return ans
+        statements = draft.statements if decision.status == "answer" else draft.statements[:PARTIAL_STATEMENTS]
         t0 = time.perf_counter()
         cited = {c.n: CitedText(c.n, c.quote, c.doc_id, store.docs[c.doc_id].audience_age) for c in draft.citations}
-        verdict = verify(draft.statements, cited, s.rules.support_threshold)
-        kept = [st for st, sv in zip(draft.statements, verdict.sentences, strict=True) if sv.ok]
+        verdict = verify(statements, cited, s.rules.support_threshold)
+        kept = [st for st, sv in zip(statements, verdict.sentences, strict=True) if sv.ok]
         statements, citations = renumber(kept, draft.citations)
-        notices += self._population_notices(it.population or intent(rq).population, citations, store)
-        timings["rules"] = _ms(t0)
+        notices = a.notices + self._population_notices(a.intent.population or intent(a.resolved.text).population,
+                                                       citations, store)
+        timings = {**a.timings, "rules": _ms(t0)}
         if not statements:
-            ans = self._fixed(question, phrases.NOTHING_SURVIVED, "abstained", t_start, notices, related)
-            ans.verdict = verdict.to_dict()
+            ans = self._fixed(question, phrases.NOTHING_SURVIVED, "abstained", a.t_start, notices, a.related)
+            ans.verdict = {**verdict.to_dict(), **shown}
             return ans
         verdict.notices = [{"kind": n.kind, "text": n.text} for n in notices]
-        timings["total"] = _ms(t_start)
-        return Answer(question, render(statements), "answered", citations, notices, verdict.to_dict(), timings,
-                      related)
+        timings["total"] = _ms(a.t_start)
+        body = render(statements)
+        status: Status = "answered"
+        if decision.status == "partial":
+            body = f"{phrases.partial(decision.missing)}\n\n{phrases.CLOSEST}\n\n{body}"
+            status = "partial"
+        return Answer(question, body, status, citations, notices, {**verdict.to_dict(), **shown}, timings,
+                      a.related)
+
+    def _evidence(self, q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft: Draft,
+                  store: Store) -> Evidence:
+        """The decision's features for one question (see ``decision.FEATURES``)."""
+        scored = draft.scored[:10]
+        strangers = self.unknown_drugs(text)
+        unknown = [t for t in self.uncovered_terms(q) if t not in self._vocab_bridge().known_tokens(q)]
+        content = [t for t in tokenize(q) if len(t) >= 4 and t not in GENERIC and not t.isdigit()]
+        gap = focus_gap(text, draft.statements, store)
+        vgap = value_gap(kq, text, draft.statements, store, self.settings.rules.value_coverage)
+        f = focus(text)
+        cov = max((coverage(f, f"{st.text}") for st in draft.statements), default=0.0)
+        top = retrieval.passages[0] if retrieval.passages else None
+        values = {
+            "best_score": draft.best_score,
+            "best_cosine": max((x.cosine for x in scored), default=0.0),
+            "best_overlap": max((x.overlap for x in scored), default=0.0),
+            "top3_score": sum(x.score for x in scored[:3]) / 3 if scored else 0.0,
+            "dense_top": max((p.dense_score or 0.0 for p in retrieval.passages), default=0.0),
+            "agreement": float(top is not None and top.dense_rank is not None and top.dense_rank < 3
+                               and top.bm25_rank is not None and top.bm25_rank < 3),
+            "unknown_share": len(unknown) / max(1, len(content)),
+            "drug_named": float(bool(load_lexicon().find(text, ("drug",)))),
+            "drug_gap": float(gap.startswith("no statement about")),
+            "dose_gap": float(gap.startswith("no dose")),
+            "value_asked": float(bool(asked(kq).kind)),
+            "value_gap": float(bool(vgap)),
+            "focus_coverage": cov,
+            "question_terms": math.log1p(len(tokenize(q))),
+        }
+        reasons = tuple(r for r in (gap, vgap, f"not in the sources: {', '.join(unknown)}" if unknown else "") if r)
+        hard = (f"no drug named {', '.join(strangers)} in the sources" if strangers else "") or \
+            ("the question is about another disease" if it.other_disease else "")
+        missing = ("dose" if values["dose_gap"] else asked(kq).kind if vgap else
+                   "drug" if values["drug_gap"] else "")
+        return Evidence(values, reasons, hard, missing)
 
     def _fixed(self, question: str, text: str, status: str, t_start: float, notices: list[Notice] | None = None,
                related: list[dict[str, str]] | None = None) -> Answer:
         return Answer(question, text, status, [], list(notices or []),  # type: ignore[arg-type]
                       {"ok": True, "checked": 0, "passed": 0}, {"total": _ms(t_start)}, related or [])
+
+    def _vocab_bridge(self) -> Vocabulary:
+        return load_vocabulary(self._mined)
 
     def _spellfix(self, text: str) -> str:
         """Replace words missing from the corpus by a close corpus word ("leukemai" -> "leukemia")."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["answered", "abstained", "refused"]
+Status = Literal["answered", "partial", "abstained", "refused"]
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,27 @@ def save_plots(out: Path, metrics: dict[str, Any], rows: dict[str, list[dict[str
     fig.tight_layout()
     fig.savefig(out / "latency.png", dpi=90)
     plt.close(fig)
+
+
+def pr_curve_plot(path: Path, precision: list[float], recall: list[float], thresholds: list[float],
+                  chosen: float, title: str) -> None:
+    """Precision/recall of the 'answerable' class over the decision threshold, the chosen one marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(recall, precision, lw=1.5)
+    at = min(range(len(thresholds)), key=lambda i: abs(thresholds[i] - chosen)) if thresholds else None
+    if at is not None:
+        ax.plot([recall[at]], [precision[at]], "o", color="red", label=f"threshold {chosen:.2f}")
+        ax.legend(loc="lower left")
+    ax.set_xlabel("recall (answerable questions answered)")
+    ax.set_ylabel("precision (answered questions answerable)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -80,3 +80,18 @@ def test_dev_eval_passes_the_regression_gate(real_assistant, tmp_path):
 def test_held_out_evals_pass_their_gates(real_assistant, tmp_path, name):
     m = run(real_assistant, name, ["hybrid"], out=tmp_path / name, progress=False, plots=False)
     assert gate(m) == [], gate(m)
+
+
+def test_context_recall_uses_the_peers_run_rule_and_the_character_budget():
+    from evals.metrics import context_recall
+
+    ev = ["Blinatumomab is given by continuous infusion over four weeks"]
+    assert context_recall(["x" * 10, "Blinatumomab is given by continuous infusion over 4 wks."], ev) == 1.0
+    assert context_recall(["y" * 4000, ev[0]], ev) == 0.0  # beyond the first 4,000 characters
+
+
+def test_numbers_not_quoted_catches_a_drifted_figure():
+    from evals.metrics import numbers_not_quoted
+
+    assert numbers_not_quoted("The dose is 28 mcg/day [1].", ["28 mcg/day continuous IV infusion"]) == []
+    assert numbers_not_quoted("The dose is 30 mcg/day [1].", ["28 mcg/day continuous IV infusion"]) == ["30 mcg/day"]

@@ -1,0 +1,80 @@
+"""Follow-ups resolved against the conversation: the question as retrieval and every check see it.
+
+"is it given in hospital?" after a question about blinatumomab is about blinatumomab; "and in adults?" after
+"what is the clofarabine dose for children?" asks for the clofarabine dose in adults.  A question that names
+a treatment of its own ("what is the nelarabine dose?") is a new topic and carries nothing, whatever came
+before.  Pure over the question, the history and the lexicons.
+
+    resolve(question, history) -> Resolved(text, question, carried, how)
+
+``how`` is "" (nothing carried), "topic" (the treatments of the last turn that named one are appended) or
+"ellipsis" (a bare follow-up such as "and for adults?": the previous question is carried whole, its population
+words swapped for the new ones).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import load_lexicon
+from .retrieve import tokenize
+from .vocabulary import load_vocabulary
+
+TREATMENT_LEXICON = ("drug", "therapy")
+TREATMENT_TERMS = frozenset({"drug", "drug_class", "procedure"})
+ANAPHORA = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|the drug|the same|same|that one|"
+                      r"this one|those two|both|either|each|the treatment|the medicine|the infusion|he|she|him|"
+                      r"her)\b", re.I)
+ELLIPSIS_START = re.compile(r"^\s*(and|what about|how about|what if|same for|same|also|or|but|in|for|with)\b", re.I)
+POPULATION_WORDS = re.compile(r"\b(adults?|grown-ups|children|child|kids?|pediatric|paediatric|teens?|"
+                              r"teenagers?|adolescents?|young adults?|babies|infants?|elderly|older)\b", re.I)
+MAX_CARRIED = 400  # characters of an earlier question carried into a follow-up
+
+
+@dataclass(frozen=True)
+class Resolved:
+    text: str
+    question: str
+    carried: str = ""
+    how: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"question": self.question, "resolved": self.text, "carried": self.carried, "how": self.how}
+
+
+def treatments(text: str) -> list[str]:
+    """The treatments ``text`` names (lexicon drugs and therapies, bridge drugs and procedures), as written."""
+    names = [name for _, name in load_lexicon().find(text, TREATMENT_LEXICON)]
+    names += [name for g, name in load_vocabulary().found(text) if g.kind in TREATMENT_TERMS]
+    return list(dict.fromkeys(names))
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question with no treatment of its own leans on the earlier turns: a pronoun ("is it ..."),
+    an elliptical start ("and for adults?") or too few words to stand alone."""
+    content = tokenize(question)
+    return bool(ANAPHORA.search(question) or ELLIPSIS_START.match(question) or len(content) <= 6)
+
+
+def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
+    users = [h["content"] for h in history if h.get("role") == "user" and isinstance(h.get("content"), str)]
+    if not users or treatments(question) or not is_follow_up(question):
+        return Resolved(question, question)
+    previous = users[-1][:MAX_CARRIED]
+    if _bare(question):
+        base = POPULATION_WORDS.sub(" ", previous) if POPULATION_WORDS.search(question) else previous
+        base = re.sub(r"\s+", " ", base).strip()
+        return Resolved(f"{base} {question}", question, base, "ellipsis")
+    for turn in reversed(users):
+        names = treatments(turn)
+        if names:
+            carried = ", ".join(names)
+            return Resolved(f"{question} ({carried})", question, carried, "topic")
+    return Resolved(f"{previous} {question}", question, previous, "ellipsis")
+
+
+def _bare(question: str) -> bool:
+    """A follow-up with (almost) nothing of its own but a population or a connective: "and in adults?"."""
+    words = [t for t in tokenize(POPULATION_WORDS.sub(" ", question)) if t not in {"same", "what", "how"}]
+    return len(words) <= 1 or (bool(ELLIPSIS_START.match(question)) and len(words) <= 3)

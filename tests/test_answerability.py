@@ -1,0 +1,99 @@
+"""The vocabulary bridge, the follow-up resolver and the answerability decision: pure functions, literal inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import phrases
+from assistant.conversation import resolve
+from assistant.decision import FEATURES, Evidence, Model, decide, load_model
+from assistant.vocabulary import build_vocabulary, load_vocabulary, mine_abbreviations
+
+H_BLINA = [{"role": "user", "content": "What is the blinatumomab dose for adults with relapsed B-ALL?"},
+           {"role": "assistant", "content": "28 mcg/day by continuous IV infusion [1]."}]
+
+
+def test_bridge_maps_lay_words_and_shorthand_to_the_documents_spelling():
+    v = load_vocabulary()
+    assert "lumbar puncture" in v.replace("my son had a spinal tap").lower()
+    assert "blinatumomab" in v.replace("is blina given in hospital?").lower()
+    assert "relapse" in v.replace("his leukemia came back").lower()
+    assert v.replace("What is blinatumomab?") == "What is blinatumomab?"  # corpus spellings stay as they are
+
+
+def test_bridge_known_tokens_are_not_unknown_words():
+    assert "spinal" in load_vocabulary().known_tokens("my son had a spinal tap")
+
+
+def test_schwartz_hearst_pairs():
+    text = "Patients with cytokine release syndrome (CRS) and minimal residual disease (MRD) were treated."
+    assert mine_abbreviations(text) == [("cytokine release syndrome", "CRS"), ("minimal residual disease", "MRD")]
+    assert mine_abbreviations("treated daily (see below)") == []
+
+
+def test_mined_pairs_expand_the_other_form():
+    v = build_vocabulary([], [("cytokine release syndrome", "CRS")])
+    assert v.expansions("how long does CRS last") == ["cytokine release syndrome"]
+
+
+def test_follow_up_with_a_pronoun_carries_the_treatment():
+    r = resolve("is it given in hospital?", H_BLINA)
+    assert r.how == "topic" and "blinatumomab" in r.text
+
+
+def test_follow_up_with_content_words_of_its_own_still_carries_the_treatment():
+    r = resolve("how many times a week?", H_BLINA)
+    assert "blinatumomab" in r.text
+
+
+def test_bare_ellipsis_carries_the_whole_question_with_the_population_swapped():
+    h = [{"role": "user", "content": "What is the clofarabine dose for children?"}]
+    r = resolve("and for adults?", h)
+    assert r.how == "ellipsis" and "clofarabine dose" in r.text and "children" not in r.text
+
+
+@pytest.mark.parametrize("question", ["What is the nelarabine dose?", "and dasatinib?", "what about CAR-T?",
+                                      "Is Marqibo still available?"])
+def test_a_question_naming_its_own_treatment_carries_nothing(question):
+    r = resolve(question, H_BLINA)
+    assert r.text == question and r.how == ""
+
+
+def test_a_long_standalone_question_carries_nothing():
+    q = "What is the overall survival of adults after a first relapse of acute lymphoblastic leukemia?"
+    assert resolve(q, H_BLINA).how == ""
+
+
+def _model(threshold: float = 0.5) -> Model:
+    n = len(FEATURES)
+    w = tuple(1.0 if f == "best_score" else 0.0 for f in FEATURES)
+    return Model(w, 0.0, (0.5,) * n, (0.1,) * n, threshold, topic_floor=0.5)
+
+
+def _ev(score: float, cosine: float = 0.7, **kw: object) -> Evidence:
+    values = {f: 0.0 for f in FEATURES} | {"best_score": score, "best_cosine": cosine}
+    return Evidence(values, **kw)  # type: ignore[arg-type]
+
+
+def test_decision_answers_above_the_threshold_and_says_partial_below_it_when_on_topic():
+    assert decide(_ev(0.9), _model()).status == "answer"
+    assert decide(_ev(0.1), _model()).status == "partial"
+    assert decide(_ev(0.1, cosine=0.2), _model()).status == "abstain"
+
+
+def test_hard_reasons_abstain_whatever_the_score():
+    d = decide(_ev(0.99, hard="no drug named obecabtagene in the sources"), _model())
+    assert d.status == "abstain" and "obecabtagene" in d.reasons[0]
+
+
+def test_a_missing_value_is_partial_with_what_is_missing():
+    d = decide(_ev(0.99, missing="dose", reasons=("no dose of blinatumomab",)), _model())
+    assert d.status == "partial" and d.missing == "dose"
+    assert phrases.partial(d.missing) == phrases.PARTIAL["dose"]
+    assert phrases.partial("percent") == phrases.PARTIAL["figure"]
+
+
+def test_packaged_models_load_and_name_their_features():
+    for kind in ("minilm", "hash"):
+        m = load_model(kind)
+        assert m.features == FEATURES and 0 < m.threshold < 1 and m.meta["items"] > 100
