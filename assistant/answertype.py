@@ -39,8 +39,6 @@ COUNTED = {"cycle": "cycle", "cycles": "cycle", "dose": "dose", "doses": "dose",
 
 # (kind, question pattern).  The first that matches wins; a dose question is handled by the pipeline's dose check.
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("cause", re.compile(r"^\W*why\b|\bwhy (is|are|do|does|did|would|might|can|could)\b|\bwhat (causes|caused|"
-                         r"makes)\b|\b(the )?reasons? (why|for)\b|\bhow come\b", re.I)),
     ("cost", re.compile(r"\b(cost|costs|price|priced|pay|afford|expense|expensive)\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bhow soon\b|\b(for )?how many " + TIME_WORD + r"\b", re.I)),
     ("age", re.compile(r"\b(what|which) ages?\b|\bhow old\b|\bage (limit|cut-?off|range)\b", re.I)),
@@ -50,13 +48,13 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                            r"\bwhat (is|are|was|were) the (\w+ )?(rates?|chances?|odds|likelihood|probability)\b|"
                            r"\bwhat (\w+ )?rates?\b", re.I)),
     ("frequency", re.compile(r"\bhow (often|common|commonly|frequent|frequently|likely|rare|rarely)\b", re.I)),
-    ("count", re.compile(r"\bhow many\b", re.I)),
+    ("count", re.compile(r"\bhow many\b|\b(the )?(minimum|maximum|total|least|smallest|largest) number of\b", re.I)),
     ("date", re.compile(r"^\s*(when|in what year|what year)\b.*\b(approved|approval|withdrawn|removed|licensed|"
                         r"introduced|available|published|updated|discovered)\b|\bin what year\b|\bwhat year\b", re.I)),
     # Last: a comparison is asked only when no value is ("in the trial of A versus B, what were the CR rates?").
     ("comparison", re.compile(r"\b(better|worse|more effective|less effective|safer|superior|inferior|preferable|"
                               r"preferred)\b[^?.]*\b(or|than|vs\.?|versus)\b|\bcompared? (to|with)\b|\bvs\.?\s|"
-                              r"\bversus\b|\bdifference between\b|\bwhich is (better|best|more|safer)\b", re.I)),
+                              r"\bversus\b|\bwhich is (better|best|more|safer)\b", re.I)),
 )
 
 # Words of a question that say what kind of value is asked, or name the topic every source shares.
@@ -130,9 +128,15 @@ def asked(question: str) -> Ask:
     """The kind of value the question asks for (kind "" when it asks for none of these)."""
     for kind, pattern in KINDS:
         m = pattern.search(question)
+        if m and kind == "comparison" and len(_treatments(question)) < 2:
+            continue  # a comparison is checked when it is between two named treatments
         if m:
             return Ask(kind, _counted(question) if kind == "count" else "", _clause(question, m.start()))
     return Ask("", "", question)
+
+
+def _treatments(question: str) -> set[str]:
+    return {g.canonical for g, _ in load_lexicon().find(question, ("drug", "therapy"))}
 
 
 def asked_kind(question: str) -> str:
@@ -164,19 +168,13 @@ def _clause(question: str, at: int) -> str:
     return sentence
 
 
-_CAUSE = re.compile(r"\bbecause\b|\bdue to\b|\bcaused? by\b|\bresults? (from|in)\b|\bresulted (from|in)\b|"
-                    r"\blead(s|ing)? to\b|\bled to\b|\battributed to\b|\bthought to\b|\bmechanism|\bowing to\b|"
-                    r"\bexplain|\bso that\b|\btherefore\b|\breason\b|\bsince\b|\bassociated with\b", re.I)
 _COMPARISON = re.compile(r"\bthan\b|\bversus\b|\bvs\.?|\bcompared\b|\bcomparison\b|\bsuperior|\binferior|"
                          r"\bbetter\b|\bworse\b|\bsimilar\b|\bimproved?\b|\bdifference\b|\bhigher\b|\blower\b|"
                          r"\bprefer", re.I)
 
 
 def carries(kind: str, text: str, unit: str = "") -> bool:
-    """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given); for a "why" question a
-    cause, for a comparison a comparison."""
-    if kind == "cause":
-        return bool(_CAUSE.search(text))
+    """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given); for a comparison, a comparison."""
     if kind == "comparison":
         return bool(_COMPARISON.search(text))
     if kind == "duration":  # "patients ≤25 years of age" gives an age, not a duration

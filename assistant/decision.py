@@ -37,6 +37,7 @@ FEATURES = (
     "dense_top",       # cosine of the best passage (dense retriever)
     "agreement",       # 1 when the best passage is in both the dense and the BM25 top 3
     "unknown_share",   # share of the question's content words found nowhere in the sources or the bridge
+    "unknown_focus",   # share of the asking clause's focus words that are such unknown words
     "drug_named",      # the question names a drug
     "drug_gap",        # ... and no drafted statement is about it
     "dose_gap",        # a dose question with no dose of the drug in the statements

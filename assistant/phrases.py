@@ -15,7 +15,6 @@ PARTIAL = {
     "age": "The sources do not give an age for that.",
     "date": "The sources do not give a date for that.",
     "cost": "The sources do not give a cost for that.",
-    "cause": "The sources do not give a reason for that.",
     "comparison": "The sources do not draw that comparison.",
     "drug": "The sources do not say this about the treatment you asked about.",
     "figure": "The sources do not give a figure for that.",

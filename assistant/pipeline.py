@@ -30,7 +30,7 @@ from .focus import focus_gap, rescue_dose, rescue_value, value_gap
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
-from .retrieve import Retrieval, Retriever, Store, idf_weights, tokenize
+from .retrieve import Retrieval, Retriever, Store, idf_weights, light_stem, tokenize
 from .rules import CitedText, verify
 from .spelling import Speller
 from .types import Answer, Citation, Notice, Statement, Status
@@ -261,11 +261,13 @@ class Assistant:
         """The decision's features for one question (see ``decision.FEATURES``)."""
         scored = draft.scored[:10]
         strangers = self.unknown_drugs(text)
-        unknown = [t for t in self.uncovered_terms(q) if t not in self._vocab_bridge().known_tokens(q)]
+        known = self._vocab_bridge().known_tokens(q)
+        unknown = [t for t in self.uncovered_terms(q) if t not in known
+                   and not ("-" in t and all(p in self._vocab or p in known for p in t.split("-") if p))]
         content = [t for t in tokenize(q) if len(t) >= 4 and t not in GENERIC and not t.isdigit()]
         gap = focus_gap(text, draft.statements, store)
         vgap = value_gap(kq, text, draft.statements, store, self.settings.rules.value_coverage)
-        f = focus(text)
+        f = focus(kq)
         cov = max((coverage(f, f"{st.text}") for st in draft.statements), default=0.0)
         top = retrieval.passages[0] if retrieval.passages else None
         values = {
@@ -277,6 +279,7 @@ class Assistant:
             "agreement": float(top is not None and top.dense_rank is not None and top.dense_rank < 3
                                and top.bm25_rank is not None and top.bm25_rank < 3),
             "unknown_share": len(unknown) / max(1, len(content)),
+            "unknown_focus": len({light_stem(t, loose=True) for t in unknown} & f.words) / max(1, len(f.words)),
             "drug_named": float(bool(load_lexicon().find(text, ("drug",)))),
             "drug_gap": float(gap.startswith("no statement about")),
             "dose_gap": float(gap.startswith("no dose")),

@@ -3,8 +3,9 @@
 Every answerable item (expect answer / answer_with_caution) is a positive, every not-covered item a negative;
 off-topic and injection-only items never reach the decision and are left out.  A standardised logistic
 regression over ``decision.FEATURES`` is fitted; its threshold is read off the precision/recall curve of the
-out-of-fold probabilities (5 stratified folds): the highest precision at which the answerable recall is still
-at least ``--recall`` (0.95: at most one answerable question in twenty refused).  ``topic_floor`` (below it a
+out-of-fold probabilities (5 stratified folds): the highest threshold, so the most not-covered questions caught,
+at which the answerable recall is still at least ``--recall`` (0.95: at most one answerable question in twenty
+refused).  ``topic_floor`` (below it a
 weak answer is an abstention, above it a ``partial``) is the 5th percentile of the best sentence's cosine over
 the answerable items.  Writes ``assistant/data/decision.json`` and ``evals/reports/fit/`` (features, the PR
 curve plot, the cross-validated figures).
@@ -81,7 +82,7 @@ def fit(rows: list[dict[str, Any]], recall_target: float = 0.95, folds: int = 5,
     oof = np.where(hard, 0.0, oof)  # the hard reasons abstain whatever the score
     precision, recall, thresholds = precision_recall_curve(y, oof)
     ok = [i for i in range(len(thresholds)) if recall[i] >= recall_target]
-    best = max(ok, key=lambda i: (precision[i], thresholds[i]))
+    best = max(ok, key=lambda i: thresholds[i])  # most not-covered caught while answerable recall >= target
     threshold = float(thresholds[best])
     final = model().fit(x, y)
     scaler, lr = final.steps[0][1], final.steps[1][1]
