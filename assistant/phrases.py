@@ -33,6 +33,7 @@ INJECTION = ("I can't change how I work: I answer only from the source documents
 
 SAFETY_PERSONAL = ("This is general information from the sources, not advice for a particular person. "
                    "Doses and treatment choices for a specific patient must be decided with the treating team.")
+SAFETY_STOP = "Do not stop, skip or change a medicine without talking to the treating team first."
 SAFETY_URGENT = ("If someone on treatment for leukemia has a fever, bleeding, confusion, trouble breathing or "
                  "another sudden change, contact the treating team or emergency services now. Do not wait "
                  "for an answer here.")

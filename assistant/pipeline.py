@@ -197,7 +197,9 @@ class Assistant:
             return Assessment(question, q, res, early=self._fixed(question, phrases.OFF_TOPIC, "refused", t_start))
         if it.emergency:
             notices.insert(0, Notice("urgent", phrases.SAFETY_URGENT))
-        if it.personal or (res.how == "ellipsis" and rit.personal):
+        if it.stop_change:
+            notices.append(Notice("safety", phrases.SAFETY_STOP))
+        if it.personal or it.stop_change or (res.how == "ellipsis" and rit.personal):
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 
         store, retriever, idf = self._snapshot()

@@ -44,6 +44,11 @@ INJECTION = re.compile(
     r"\b(the|this) (assistant|chatbot|bot|model) (must|should|shall|has to|will|is required to)\b|"
     r"\byou (must|should|shall|have to) (always |now )?(recommend|answer|say|reply|tell|respond|output)\b",
     re.I | re.M)
+STOP_CHANGE = re.compile(
+    r"\b(stop|stopping|quit|quitting|skip|skipping|miss|missing|change|changing|switch|switching|double|doubling|"
+    r"halve|lower|lowering|reduce|reducing|cut|cutting|pause|pausing|come off|go off|take a break from)\b"
+    r"[^.?!]{0,60}\b(dose|doses|medicine|medicines|medication|medications|drugs?|pills?|tablets?|treatment|chemo|"
+    r"infusion|bag|\w+nib|\w+mab|\w+cel|\w+ine|\w+ide|blina|tki)\b", re.I)
 DOMAIN = re.compile(
     r"leuk|leuc|lymph|\ball\b|cancer|tumou?r|oncolog|chemo|remission|relaps|refractor|marrow|transplant|"
     r"\bhct\b|\bsct\b|\bbmt\b|\bcar[- ]?t\b|blast|\bmrd\b|\bcns\b|philadelphia|\bph[+-]|tki|kinase|"
@@ -69,6 +74,7 @@ class Intent:
     on_topic: bool
     population: str  # "children" | "adults" | ""
     other_disease: bool = False  # asks about a disease these sources do not cover (AML, CML, ...)
+    stop_change: bool = False  # asks whether to stop, skip or change a medicine
 
 
 def sanitize(text: object, max_chars: int) -> str:
@@ -96,7 +102,8 @@ def intent(question: str) -> Intent:
     on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
     other = bool(OTHER_DISEASE.search(question)) and not ALL_NAMED.search(question)
     return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),
-                  bool(INJECTION.search(question)), on_topic, population, other)
+                  bool(INJECTION.search(question)), on_topic, population, other,
+                  bool(STOP_CHANGE.search(question)))
 
 
 def strip_injection(question: str) -> str:

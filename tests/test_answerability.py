@@ -97,3 +97,23 @@ def test_packaged_models_load_and_name_their_features():
     for kind in ("minilm", "hash"):
         m = load_model(kind)
         assert m.features == FEATURES and 0 < m.threshold < 1 and m.meta["items"] > 100
+
+
+@pytest.mark.parametrize("q", ["Can I stop my dasatinib because of the side effects?",
+                               "can we skip the next blina bag this week", "should he switch his TKI to ponatinib"])
+def test_stop_skip_change_questions_are_flagged(q):
+    from assistant.questions import intent
+
+    assert intent(q).stop_change
+
+
+def test_general_questions_are_not_stop_change():
+    from assistant.questions import intent
+
+    assert not intent("What dose of clofarabine is used in children?").stop_change
+
+
+def test_stop_question_gets_the_fixed_phrase_first(fake_assistant):
+    ans = fake_assistant.ask("Can I stop my dasatinib because of the side effects?").to_dict()
+    texts = [n["text"] for n in ans["notices"]]
+    assert texts[0] == phrases.SAFETY_STOP and phrases.SAFETY_PERSONAL in texts

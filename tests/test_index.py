@@ -41,7 +41,6 @@ def test_editing_one_document_re_embeds_only_its_changed_chunks(tmp_path, corpus
     second = build_index(s, emb, progress=False)
     assert second.changed and second.build != first.build
     assert 0 < second.embedded <= 3 and second.reused >= first.chunks + first.units - 3
-    assert all("003" not in t or "new patients" in t or True for t in emb.texts)
     assert any("new patients" in t for t in emb.texts)
     store = Store.open(s, HashEmbedder())
     assert any("new patients" in u.text for u in store.units.values())
