@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import AssistantError
-from assistant.questions import clean_history, retrieval_query, sanitize
+from assistant.questions import clean_history, sanitize
 
 from .metrics import aggregate, latency, score_item
 
@@ -39,7 +39,7 @@ def run_strategy(assistant: Any, items: list[dict[str, Any]], strategy: str, bas
         context = None
         try:
             q = sanitize(item["question"], assistant.settings.input.max_question_chars)
-            rq = assistant.resolve(q, history).text if hasattr(assistant, "resolve") else retrieval_query(q, history)
+            rq = assistant.resolve(q, history).text  # the question as the pipeline retrieves it
             if strategy == "langchain":
                 t0 = time.perf_counter()
                 passages = baseline.retrieve(rq)
