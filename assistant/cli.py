@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AssistantError, InputError
+from .render import badge
 
 
 def _settings(args: argparse.Namespace):  # noqa: ANN202
@@ -67,7 +68,7 @@ def format_answer(ans: dict[str, Any]) -> str:
     v = ans.get("verdict") or {}
     if v.get("checked"):
         lines.append("")
-        lines.append(f"{v['passed']} of {v['checked']} statements checked against the sources.")
+        lines.extend(badge(v, ans.get("status", "")))
     return "\n".join(lines)
 
 

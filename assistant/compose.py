@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import ComposeSettings
+from .context import referent
 from .retrieve import Store, tokenize
 from .types import Citation, Passage, Statement, Unit
 
@@ -24,8 +25,6 @@ DOSE_INTENT = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg|given|adm
 DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq|cGy)", re.I)
 DOSE_QUESTION = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg)\b", re.I)
 DRUG_DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq)", re.I)
-ANAPHORA = re.compile(r"^(In this|This|These|That|Those|It|Its|They|Such|In addition|However|Thus|Another|"
-                      r"The other|In contrast|Similar|Of the|Among)\b")
 NUMERIC_INTENT = re.compile(r"\b(dose|dosage|dosing|how much|how many|how long|rate|percent|percentage|%|mg|mcg|"
                             r"survival|chance|odds|age|old|years|months|cGy|often|number)\b", re.I)
 HAS_NUMBER = re.compile(r"\d")
@@ -59,7 +58,7 @@ def render(statements: list[Statement]) -> str:
     prev_bullet = False
     for s in statements:
         marks = "".join(f"[{n}]" for n in s.cites)
-        line = f"{s.text} {marks}".strip()
+        line = f"{s.label} {s.text} {marks}".strip()
         if s.bullet:
             out.append(("\n" if out and not prev_bullet else "") + "\n- " + line)
         else:
@@ -108,7 +107,6 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
     dose = bool(DOSE_INTENT.search(question))
     out: list[Scored] = []
     seen: set[str] = set()
-    by_pos = store.by_position()
     for rank, p in enumerate(passages):
         for uid in p.chunk.unit_ids:
             if uid in seen or uid not in store.units:
@@ -120,11 +118,11 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
             cos = float(store.unit_vector(uid) @ qvec)
             leaf = u.section.split(" > ")[-1]
             context = ""
-            prev = by_pos.get((u.doc_id, u.position - 1))
-            if prev is not None and prev.section == u.section and ANAPHORA.match(u.text):
-                # "In this patient population, the dosage is ...": the previous sentence says which population.
-                cos = max(cos, 0.5 * cos + 0.5 * float(store.unit_vector(prev.id) @ qvec))
-                context = prev.text
+            ref = referent(u, store)
+            if ref is not None:
+                # "In this patient population, the dosage is ...": the sentence referred to says which population.
+                cos = max(cos, 0.5 * cos + 0.5 * float(store.unit_vector(ref.id) @ qvec))
+                context = ref.text
             ov = max(overlap_score(terms, f"{leaf} {u.text}"), 0.8 * overlap_score(terms, f"{leaf} {context} {u.text}"))
             score = 0.6 * cos + 0.4 * ov + 0.04 * (len(passages) - rank) / len(passages)
             pops = _populations(f"{context} {u.text}")
@@ -167,12 +165,6 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
         if any(jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard for p in picked):
             continue
         picked.append(s)
-    by_pos = store.by_position()
-    for s in list(picked):
-        prev = by_pos.get((s.unit.doc_id, s.unit.position - 1))
-        if prev is not None and prev.section == s.unit.section and ANAPHORA.match(s.unit.text) \
-                and all(p.unit.id != prev.id for p in picked):
-            picked.append(Scored(prev, s.score, s.cosine, s.overlap, s.passage))  # what "this" refers to
     _build(draft, picked, store)
     return draft
 
@@ -194,6 +186,14 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
                 groups[lead_id] = (s, [lead] + items[:12])
         elif u.id not in groups:
             groups[u.id] = (s, [u])
+    for key, (s, units) in list(groups.items()):
+        if key not in groups:
+            continue  # became the context of a later sentence
+        ref = referent(units[0], store) if len(units) == 1 else None
+        if ref is None or any(ref in g[1] for k, g in groups.items() if k != key and len(g[1]) > 1):
+            continue
+        groups.pop(ref.id, None)  # shown here, with the sentence that needs it, as one citation
+        groups[key] = (s, [ref, *units])
     ordered = sorted(groups.values(), key=lambda g: (by_doc_rank[g[1][0].doc_id], g[1][0].position))
     for s, units in ordered:
         first, last = units[0], units[-1]

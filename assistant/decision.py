@@ -97,7 +97,8 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "probability": round(self.probability, 3),
-                "threshold": round(self.threshold, 3), "reasons": list(self.reasons), "missing": self.missing}
+                "threshold": round(self.threshold, 3), "reasons": list(self.reasons), "missing": self.missing,
+                "strength": self.strength}
 
     @property
     def strength(self) -> str:

@@ -37,12 +37,20 @@ SAFETY_STOP = "Do not stop, skip or change a medicine without talking to the tre
 SAFETY_URGENT = ("If someone on treatment for leukemia has a fever, bleeding, confusion, trouble breathing or "
                  "another sudden change, contact the treating team or emergency services now. Do not wait "
                  "for an answer here.")
-POPULATION = "The cited source {title} ({publisher}) is written about {population}; your question is about {asked}."
+POPULATION = ("{statements} about {population}, not {asked} as your question is: figures for one group "
+              "do not carry over to the other.")
+ABOUT = "(About {population}.)"  # the label in front of a statement about another group than the asker's
 CONFLICT = "The sources differ on {topic}: {values}."
 OUTDATED = ("Sources differ on {topic}: {older} says one thing, but {newer}, dated {newer_date}, says it {change}. "
             "The newer source is shown first.")
 
-VERDICT_SUMMARY = "{passed} of {total} statements checked against the sources"
+VERDICT_SUMMARY = "{passed} of {total} quoted statements match their sources word for word"
+# How well the answer covers the question (the answerability decision), shown apart from the check above.
+COVERAGE = {
+    "strong": "The quoted passages answer the question directly.",
+    "fair": "The quoted passages answer the question only in part; read them before relying on the answer.",
+    "weak": "The sources do not fully answer this question; these are only the closest statements.",
+}
 
 ERROR_EMPTY = "Please type a question."
 ERROR_TOO_LONG = "That question is too long ({length:,} characters); please keep it under {limit:,} characters."

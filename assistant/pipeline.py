@@ -19,9 +19,10 @@ from typing import Any
 
 from . import phrases
 from .answertype import asked, carries, coverage, focus
-from .compose import Draft, compose, render, score_units
+from .compose import DOSE_QUESTION, Draft, compose, render, score_units
 from .config import Settings
 from .conflicts import find_conflicts
+from .context import mark_other_groups
 from .conversation import Resolved, resolve
 from .decision import Decision, Evidence, Model, decide, load_model
 from .embedders import Embedder, make_embedder
@@ -32,6 +33,8 @@ from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
 from .retrieve import Retrieval, Retriever, Store, idf_weights, light_stem, tokenize
 from .rules import CitedText, verify
+from .safety import DOSE as DOSE_UNITS
+from .safety import drugs_in, only_asked_doses
 from .spelling import Speller
 from .types import Answer, Citation, Notice, Statement, Status
 from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
@@ -228,21 +231,31 @@ class Assistant:
             return a.early
         assert a.store is not None and a.draft is not None and a.decision is not None and a.resolved is not None
         s, store, draft, decision = self.settings, a.store, a.draft, a.decision
-        shown = {"resolved": a.resolved.to_dict(), "decision": decision.to_dict()}
         if decision.status == "abstain" or not draft.statements:
+            shown = {"resolved": a.resolved.to_dict(), "decision": decision.to_dict()}
             ans = self._fixed(question, phrases.NOT_COVERED, "abstained", a.t_start, a.notices, a.related)
             ans.verdict = {"ok": True, "checked": 0, "passed": 0, **shown,
                            "abstain_reason": "; ".join(decision.reasons) or "no candidate sentence"}
             ans.timings_ms.update(a.timings)
             return ans
         statements = draft.statements if decision.status == "answer" else draft.statements[:PARTIAL_STATEMENTS]
+        asked_drugs = drugs_in(a.resolved.text)
+        own_medicine = a.intent.personal or a.intent.stop_change
+        if own_medicine or (asked_drugs and DOSE_QUESTION.search(a.resolved.text)):
+            statements, dropped = only_asked_doses(statements, asked_drugs, strict=own_medicine)
+            if dropped and not statements:
+                decision = replace(decision, status="partial", missing="dose")
+                general = [st for st in draft.statements if not DOSE_UNITS.search(st.text)]
+                statements = only_asked_doses(general, asked_drugs, strict=own_medicine)[0][:PARTIAL_STATEMENTS]
+        shown = {"resolved": a.resolved.to_dict(), "decision": decision.to_dict()}
         t0 = time.perf_counter()
         cited = {c.n: CitedText(c.n, c.quote, c.doc_id, store.docs[c.doc_id].audience_age) for c in draft.citations}
         verdict = verify(statements, cited, s.rules.support_threshold)
         kept = [st for st, sv in zip(statements, verdict.sentences, strict=True) if sv.ok]
         statements, citations = renumber(kept, draft.citations)
-        notices = a.notices + self._population_notices(a.intent.population or intent(a.resolved.text).population,
-                                                       citations, store)
+        statements, pop_notices = self._population_notice(
+            a.intent.population or intent(a.resolved.text).population, statements, store)
+        notices = a.notices + pop_notices
         timings = {**a.timings, "rules": _ms(t0)}
         if not statements:
             ans = self._fixed(question, phrases.NOTHING_SURVIVED, "abstained", a.t_start, notices, a.related)
@@ -363,16 +376,17 @@ class Assistant:
             kind = "outdated" if conflict.kind == "outdated" else "conflict"
             notices.append(Notice(kind, f"The sources differ on {conflict.topic}, newest first: {values}"))
 
-    def _population_notices(self, asked: str, citations: list[Citation], store: Store) -> list[Notice]:
-        if not asked:
-            return []
-        out = []
-        for doc_id in dict.fromkeys(c.doc_id for c in citations):
-            doc = store.docs[doc_id]
-            if doc.audience_age in ("children", "adults") and doc.audience_age != asked:
-                out.append(Notice("population", phrases.POPULATION.format(
-                    title=f"“{doc.title}”", publisher=doc.publisher, population=doc.audience_age, asked=asked)))
-        return out
+    def _population_notice(self, asked: str, statements: list[Statement],
+                           store: Store) -> tuple[list[Statement], list[Notice]]:
+        """Label the statements about another group than the one asked about, and one notice naming them."""
+        statements, others = mark_other_groups(statements, store, asked)
+        notices = []
+        for group, ns in others.items():
+            refs = ", ".join(f"[{n}]" for n in ns)
+            which = f"The statements citing {refs} are" if len(ns) > 1 else f"The statement citing {refs} is"
+            notices.append(Notice("population", phrases.POPULATION.format(statements=which, population=group,
+                                                                          asked=asked)))
+        return statements, notices
 
     # ----- lookup --------------------------------------------------------------------------------
     def cite(self, ref: str) -> dict[str, Any]:

@@ -26,7 +26,12 @@ PERSONAL = re.compile(
     r"increase|get|have|receive|use|try|start)\b|\bi'?m \d+\b|\bi am \d+\b|"
     r"\b(i|we) (am|are|'m|'re)? ?(taking|on|getting)\b|\bfor me\b|\bmy (dose|treatment|doctor|oncologist|"
     r"chemo|leukemia|leukaemia|all|cancer|blood|counts?)\b|\b\d+(\.\d+)?\s?kg\b|\bhow much should\b|"
-    r"\b(i|we) (have|was|were|got) (been )?(diagnosed|relapsed)\b|\bshould (he|she) (take|get|have|switch)\b",
+    r"\b(i|we) (have|was|were|got) (been )?(diagnosed|relapsed)\b|\bshould (he|she) (take|get|have|switch)\b|"
+    r"\bmy \d+\s?(-?years?|-?yrs?|yo|y/o)\b|\b\d+\s?(yo|y/o)\b|\bmy (son|daughter|child|kid|husband|wife|mom|dad)s\b|"
+    r"\b(his|her) (leukemia|leukaemia|all|cancer|odds|chances?|dose|doses|treatment|relapse|doctor|"
+    r"oncologist|counts?|marrow|transplant|chemo)\b|^\s*(son|daughter|dad|mom|mum|husband|wife|brother|sister)\b|"
+    r"\b(he|she)(\s?'?s| is) \d+\b|\b(will|does|do|should|would|can|could) (i|he|she|we|they|my \w+) "
+    r"(get|take|need|receive|be given)\b|\b(kids?|children|someone|patients?) like (him|her|me|us)\b",
     re.I)
 EMERGENCY = re.compile(
     r"\bfever\b|\btemperature\b|\bchills\b|\bbleed(ing|s)?\b|\bbruis|\bconfus|\bseizure|\bconvuls|"
@@ -48,7 +53,13 @@ STOP_CHANGE = re.compile(
     r"\b(stop|stopping|quit|quitting|skip|skipping|miss|missing|change|changing|switch|switching|double|doubling|"
     r"halve|lower|lowering|reduce|reducing|cut|cutting|pause|pausing|come off|go off|take a break from)\b"
     r"[^.?!]{0,60}\b(dose|doses|medicine|medicines|medication|medications|drugs?|pills?|tablets?|treatment|chemo|"
-    r"infusion|bag|\w+nib|\w+mab|\w+cel|\w+ine|\w+ide|blina|tki)\b", re.I)
+    r"infusion|bag|\w+nib|\w+mab|\w+cel|\w+ine|\w+ide|blina|tki)\b|"
+    # "can I just stay on the gleevec?", "is it safe to restart it", "should we stop it or give him less"
+    r"\b(can|could|should|may|might|would|want to|ok to|okay to|safe to|fine to|thinking (of|about)|"
+    r"if (i|we|he|she|they))\b[^.?!]{0,40}\b(stop|stopping|quit|skip|skipping|miss|change|switch|double|halve|"
+    r"lower|reduce|cut|pause|restart|resume|stay on|keep taking|come off|go off|hold off|give (him|her|me|them) less|"
+    r"take less|take a break)\b[^.?!]{0,60}\b(it|them|one|rest|less|dose|doses|steroids?|the \w+|my \w+|his \w+|"
+    r"her \w+|something else)\b", re.I)
 DOMAIN = re.compile(
     r"leuk|leuc|lymph|\ball\b|cancer|tumou?r|oncolog|chemo|remission|relaps|refractor|marrow|transplant|"
     r"\bhct\b|\bsct\b|\bbmt\b|\bcar[- ]?t\b|blast|\bmrd\b|\bcns\b|philadelphia|\bph[+-]|tki|kinase|"
@@ -64,6 +75,30 @@ FOLLOW_UP_START = re.compile(r"^(and|what about|how about|and what about|what if
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|what if|in|for|same for|also|then|is it|"
                        r"are they|does it|do they|what's the|which)\b|\b(it|its|they|them|this|that|those|these|"
                        r"there|kids|children|adults)\??$", re.I)
+
+
+NOT_AN_AGE = r"(?!\s*(%|kg|kilo|lb|mg|mcg|months?|mo\b|weeks?|wks?|days?|m2|m²|percent|cycles?|doses?|times|x\b))"
+AGE = re.compile(
+    r"\b(i'?m|i am|im|he'?s|she'?s|hes|shes|(he|she|son|daughter|dad|mom|mum|husband|wife|brother|sister|"
+    r"father|mother|patient|pt) is|aged?|turned)\s+(?P<a>\d{1,2})\b" + NOT_AN_AGE + "|"
+    r"\b(?P<b>\d{1,2})\s?-?\s?(yo|y/o|year[- ]olds?|yr[- ]olds?|years? old|yrs? old)\b|"
+    r"\b(son|daughter|husband|wife|mom|mum|dad|brother|sister|father|mother)\s*\((?P<c>\d{1,2})\)|"
+    r"\b(?P<d>\d{2})\s?[MF]\b", re.I)
+
+
+def asker_age(question: str) -> int | None:
+    """The age of the person asked about, when the question gives one ("my son is 6", "I'm 45", "44F")."""
+    m = AGE.search(question)
+    return int(next(g for g in m.group("a", "b", "c", "d") if g)) if m else None
+
+
+def population_of(question: str) -> str:
+    """Children or adults: from an age when one is given (under 18, over 21), else from the words used."""
+    age = asker_age(question)
+    if age is not None and (age < 18 or age > 21):
+        return "children" if age < 18 else "adults"
+    pops = {g.canonical for g, _ in load_lexicon().find(question, ("population",))}
+    return "children" if "children" in pops else ("adults" if "adults" in pops else "")
 
 
 @dataclass(frozen=True)
@@ -97,8 +132,7 @@ def sanitize(text: object, max_chars: int) -> str:
 
 def intent(question: str) -> Intent:
     lex = load_lexicon()
-    pops = {g.canonical for g, _ in lex.find(question, ("population",))}
-    population = "children" if "children" in pops else ("adults" if "adults" in pops else "")
+    population = population_of(question)
     on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
     other = bool(OTHER_DISEASE.search(question)) and not ALL_NAMED.search(question)
     return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),

@@ -70,8 +70,7 @@ def render_answer(ans: dict[str, Any], idx: int) -> str:
     verdict = ans.get("verdict") or {}
     if verdict.get("checked"):
         removed = verdict.get("removed") or []
-        mark = "✓" if not removed else "⚠"
-        parts.append(f"{mark} " + phrases.VERDICT_SUMMARY.format(passed=verdict["passed"], total=verdict["checked"]))
+        parts.append("  \n".join(badge(verdict, ans.get("status", ""))))
         if removed:
             items = "".join(
                 f"<li>“{_esc(r['sentence'])}” — "
@@ -81,6 +80,16 @@ def render_answer(ans: dict[str, Any], idx: int) -> str:
             parts.append(f"<details><summary>{len(removed)} {word} removed because a check failed</summary>"
                          f"<ul>{items}</ul></details>")
     return "\n\n".join(parts)
+
+
+def badge(verdict: dict[str, Any], status: str) -> list[str]:
+    """Two lines: what was checked (the quotes match their sources) and, apart, how well the answer covers
+    the question (the answerability decision).  A ✓ only for a strong answer with nothing removed."""
+    removed = bool(verdict.get("removed"))
+    strength = "weak" if status == "partial" else (verdict.get("decision") or {}).get("strength", "fair")
+    checked = phrases.VERDICT_SUMMARY.format(passed=verdict.get("passed", 0), total=verdict.get("checked", 0))
+    mark = "⚠" if removed or strength == "weak" else ("✓" if strength == "strong" else "◐")
+    return [f"{'⚠ ' if removed else ''}Checked: {checked}.", f"{mark} {phrases.COVERAGE[strength]}"]
 
 
 def _last(section: str) -> str:

@@ -121,6 +121,7 @@ class Statement:
     cites: list[int]
     unit_id: str = ""
     bullet: bool = False
+    label: str = ""  # shown in front: whom the statement is about when that is not the asker's group
 
 
 @dataclass

@@ -110,7 +110,10 @@ def test_answer_citation_panel_and_screenshots(page: Any, real_assistant: Any) -
 
     msg = ask(page, DOSE_Q)
     assert "52 mg/m2/day" in msg.inner_text()
-    assert "statements checked against the sources" in msg.inner_text()
+    assert "quoted statements match their sources" in msg.inner_text()
+    from assistant import phrases
+
+    assert any(f"{m} {phrases.COVERAGE[s]}" in msg.inner_text() for m, s in (("✓", "strong"), ("◐", "fair")))
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate(SCROLL_TO_QUESTION)
     page.screenshot(path=str(SHOTS / "chat.png"))
