@@ -9,6 +9,7 @@ withdrawn supersedes another document's sentence saying it is approved.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .lexicon import load_lexicon
@@ -44,8 +45,12 @@ def _date(doc: Document) -> str:
     return doc.date or "0000"
 
 
-def find_conflicts(units: list[Unit], docs: dict[str, Document], focus: set[str], question: str = "") -> list[Conflict]:
-    """Conflicts among ``units`` about the drugs in ``focus`` that the question asks about."""
+def find_conflicts(units: list[Unit], docs: dict[str, Document], focus: set[str], question: str = "",
+                   group: Callable[[Unit], str] | None = None) -> list[Conflict]:
+    """Conflicts among ``units`` about the drugs in ``focus`` that the question asks about.
+
+    Figures are compared like with like only: ``group`` names the population and setting of a sentence
+    ("children", "adults|mrd", ...), and two figures disagree only within one group."""
     out: list[Conflict] = []
     by_drug: dict[str, list[Unit]] = {}
     for u in units:
@@ -64,16 +69,29 @@ def find_conflicts(units: list[Unit], docs: dict[str, Document], focus: set[str]
             if question and not ASKS[measure].search(question):
                 continue
             hits = [u for u in us if pattern.search(u.text) and _percent_or_dose(u.text, measure)]
-            docs_seen: dict[str, Unit] = {}
+            by_group: dict[str, dict[str, Unit]] = {}
             for u in hits:
-                docs_seen.setdefault(u.doc_id, u)
-            if len(docs_seen) >= 2:
-                vals = {d: _percent_or_dose(u.text, measure) for d, u in docs_seen.items()}
-                if len({frozenset(v) for v in vals.values()}) > 1:
-                    ordered = sorted(docs_seen.values(), key=lambda u: _date(docs[u.doc_id]), reverse=True)
-                    out.append(Conflict("conflict", f"the {drug} {measure}", tuple(ordered[:3])))
-                    break
+                by_group.setdefault(group(u) if group else "", {}).setdefault(u.doc_id, u)
+            found = _differ(by_group, measure, docs)
+            if found:
+                key, ordered = found
+                where = f" ({key.replace('|', ', ')})" if key else ""
+                out.append(Conflict("conflict", f"the {drug} {measure}{where}", ordered))
+                break
     return out
+
+
+def _differ(by_group: dict[str, dict[str, Unit]], measure: str,
+            docs: dict[str, Document]) -> tuple[str, tuple[Unit, ...]] | None:
+    """The first group in which two documents give different figures (newest first), or None."""
+    for key, docs_seen in by_group.items():
+        if len(docs_seen) < 2:
+            continue
+        vals = {d: _percent_or_dose(u.text, measure) for d, u in docs_seen.items()}
+        if len({frozenset(v) for v in vals.values()}) > 1:
+            ordered = sorted(docs_seen.values(), key=lambda u: _date(docs[u.doc_id]), reverse=True)
+            return key, tuple(ordered[:3])
+    return None
 
 
 def _percent_or_dose(text: str, measure: str) -> set[tuple[float, float | None]]:

@@ -128,7 +128,7 @@ def mark_other_groups(statements: list[Statement], store: Store,
             out.append(st)
             continue
         n = st.cites[0] if st.cites else -1
-        ctx = first_of.setdefault(n, u)
+        ctx = referent(u, store) or first_of.setdefault(n, u)
         about = population(u, store, ctx if ctx.id != u.id else None)
         if about.population and about.population != asked:
             st = replace(st, label=phrases.ABOUT.format(population=about.population))

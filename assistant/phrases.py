@@ -40,9 +40,10 @@ SAFETY_URGENT = ("If someone on treatment for leukemia has a fever, bleeding, co
 POPULATION = ("{statements} about {population}, not {asked} as your question is: figures for one group "
               "do not carry over to the other.")
 ABOUT = "(About {population}.)"  # the label in front of a statement about another group than the asker's
-CONFLICT = "The sources differ on {topic}: {values}."
-OUTDATED = ("Sources differ on {topic}: {older} says one thing, but {newer}, dated {newer_date}, says it {change}. "
-            "The newer source is shown first.")
+CONFLICT = ("The sources give different figures for {topic}: {sides}. Both statements are quoted below, "
+            "the newest source first.")
+OUTDATED = ("The sources differ on {topic}: {sides}. The newest source, quoted first below, says it is "
+            "withdrawn or no longer available.")
 
 VERDICT_SUMMARY = "{passed} of {total} quoted statements match their sources word for word"
 # How well the answer covers the question (the answerability decision), shown apart from the check above.
@@ -55,3 +56,8 @@ COVERAGE = {
 ERROR_EMPTY = "Please type a question."
 ERROR_TOO_LONG = "That question is too long ({length:,} characters); please keep it under {limit:,} characters."
 ERROR_INTERNAL = "Something went wrong while answering. The question was not lost; please try again."
+
+# The Lookup tab's word search, when no sentence or reference entry holds any of the words.
+LOOKUP_NO_MATCH = ("Nothing in the sources matches {words}: no sentence and no reference-list entry holds any of "
+                   "those words. Try other spellings or fewer words, a drug's generic name, a trial name "
+                   "(such as ZUMA-3) or a first author's surname.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -21,8 +22,8 @@ from . import phrases
 from .answertype import asked, carries, coverage, focus
 from .compose import DOSE_QUESTION, Draft, compose, render, score_units
 from .config import Settings
-from .conflicts import find_conflicts
-from .context import mark_other_groups
+from .conflicts import Conflict, find_conflicts
+from .context import mark_other_groups, population, referent
 from .conversation import Resolved, resolve
 from .decision import Decision, Evidence, Model, decide, load_model
 from .embedders import Embedder, make_embedder
@@ -36,11 +37,12 @@ from .rules import CitedText, verify
 from .safety import DOSE as DOSE_UNITS
 from .safety import drugs_in, only_asked_doses
 from .spelling import Speller
-from .types import Answer, Citation, Notice, Statement, Status
+from .types import Answer, Citation, Notice, Statement, Status, Unit
 from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 
 log = logging.getLogger("assistant")
 PARTIAL_STATEMENTS = 2  # closest statements shown under "the sources do not say ..."
+MRD = re.compile(r"\bMRD\b|minimal residual|measurable residual", re.I)
 
 # Words that say nothing about coverage (the asker's situation, question words).
 GENERIC = frozenset("""son daughter child kid kids baby boy girl husband wife partner mom mum mother dad father brother
@@ -70,6 +72,7 @@ class Assessment:
     timings: dict[str, float] = field(default_factory=dict)
     t_start: float = 0.0
     early: Answer | None = None
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 class Assistant:
@@ -212,7 +215,7 @@ class Assistant:
         t0 = time.perf_counter()
         kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
         draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose)
-        self._add_conflicts(draft, text, notices, store)
+        conflicts = self._add_conflicts(draft, text, store)
         rescue_dose(text, draft, store)
         rescue_value(kq, text, draft, store, s.rules.value_coverage,
                      lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf,
@@ -222,7 +225,8 @@ class Assistant:
         timings["compose"] = _ms(t0)
         related = [{"chunk_id": p.chunk.id, "doc_id": p.chunk.doc_id, "title": store.docs[p.chunk.doc_id].title,
                     "section": p.chunk.section} for p in retrieval.passages[:3]]
-        return Assessment(question, q, res, it, notices, store, draft, ev, decision, related, timings, t_start)
+        return Assessment(question, q, res, it, notices, store, draft, ev, decision, related, timings, t_start,
+                          conflicts=conflicts)
 
     def ask(self, question: str, history: list[dict[str, Any]] | None = None, strategy: str | None = None) -> Answer:
         """Answer ``question`` (raises InputError for empty or oversized input)."""
@@ -255,7 +259,7 @@ class Assistant:
         statements, citations = renumber(kept, draft.citations)
         statements, pop_notices = self._population_notice(
             a.intent.population or intent(a.resolved.text).population, statements, store)
-        notices = a.notices + pop_notices
+        notices = a.notices + self._conflict_notices(a.conflicts, statements, store) + pop_notices
         timings = {**a.timings, "rules": _ms(t0)}
         if not statements:
             ans = self._fixed(question, phrases.NOTHING_SURVIVED, "abstained", a.t_start, notices, a.related)
@@ -350,14 +354,22 @@ class Assistant:
         _ = self.store
         return self._speller.unknown_drugs(tokenize(question))
 
-    def _add_conflicts(self, draft: Draft, question: str, notices: list[Notice], store: Store) -> None:
+    def _add_conflicts(self, draft: Draft, question: str, store: Store) -> list[Conflict]:
+        """Sources that disagree like with like: both statements are added to the draft, newest first."""
         if not draft.scored:
-            return
+            return []
         focus = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
         if not focus:
-            return
+            return []
         top = [s.unit for s in draft.scored[:20]]
-        for conflict in find_conflicts(top, store.docs, focus, question):
+
+        def group(u: Unit) -> str:
+            ctx = referent(u, store)
+            setting = "MRD" if MRD.search(f"{ctx.text if ctx else ''} {u.text}") else ""
+            return "|".join(x for x in (population(u, store, ctx).population, setting) if x)
+
+        conflicts = find_conflicts(top, store.docs, focus, question, group)
+        for conflict in conflicts:
             present = {st.unit_id for st in draft.statements}
             for u in conflict.units:
                 if u.id in present:
@@ -370,11 +382,29 @@ class Assistant:
                                                 doc.raw[u.start:u.end], u.id))
                 draft.statements.append(Statement(u.text, [n], u.id))
             order = {u.id: i for i, u in enumerate(conflict.units)}
-            draft.statements.sort(key=lambda st: order.get(st.unit_id, len(order)))
-            values = "; ".join(f"{store.docs[u.doc_id].publisher} ({store.docs[u.doc_id].date_label}): "
-                               f"“{u.text}”" for u in conflict.units)
-            kind = "outdated" if conflict.kind == "outdated" else "conflict"
-            notices.append(Notice(kind, f"The sources differ on {conflict.topic}, newest first: {values}"))
+            first: dict[int, int] = {}  # a citation moves as a whole: a sentence stays after its context
+            for st in draft.statements:
+                if st.unit_id in order and st.cites:
+                    first[st.cites[0]] = min(first.get(st.cites[0], len(order)), order[st.unit_id])
+            draft.statements.sort(key=lambda st: first.get(st.cites[0] if st.cites else -1, len(order)))
+        return conflicts
+
+    @staticmethod
+    def _conflict_notices(conflicts: list[Conflict], statements: list[Statement], store: Store) -> list[Notice]:
+        """One notice per conflict, written once, naming the statements by their citation numbers."""
+        cite_of = {st.unit_id: st.cites[0] for st in statements if st.cites}
+        out = []
+        for conflict in conflicts:
+            shown = [u for u in conflict.units if u.id in cite_of]
+            if len(shown) < 2:
+                continue  # one side was removed by a check: nothing left to compare
+            sides = "; ".join(f"[{cite_of[u.id]}] {store.docs[u.doc_id].publisher} ({store.docs[u.doc_id].date_label})"
+                              for u in shown)
+            if conflict.kind == "outdated":
+                out.append(Notice("outdated", phrases.OUTDATED.format(topic=conflict.topic, sides=sides)))
+            else:
+                out.append(Notice("conflict", phrases.CONFLICT.format(topic=conflict.topic, sides=sides)))
+        return out
 
     def _population_notice(self, asked: str, statements: list[Statement],
                            store: Store) -> tuple[list[Statement], list[Notice]]:

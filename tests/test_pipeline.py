@@ -99,9 +99,11 @@ def test_population_notice_for_adult_source_when_asking_about_children(fake_assi
 def test_conflicting_sources_are_both_shown_newest_first(fake_assistant):
     ans = fake_assistant.ask("Is liposomal vincristine (Marqibo) approved?").to_dict()
     outdated = [n for n in ans["notices"] if n["kind"] == "outdated"]
-    assert outdated and "withdrawn" in outdated[0]["text"]
+    assert len(outdated) == 1 and "[1]" in outdated[0]["text"] and "[2]" in outdated[0]["text"]
     docs = [c["doc_id"] for c in ans["citations"]]
     assert docs.index("004") < docs.index("002")
+    assert "withdrawn from the market" in ans["answer"]  # the quote is in the body, once
+    assert "withdrawn from the market" not in outdated[0]["text"]
 
 
 def test_short_standalone_question_is_not_glued_to_the_previous_topic():

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant import phrases
 from assistant.context import mark_other_groups, population, referent
 from assistant.questions import asker_age, intent, population_of
 from assistant.safety import only_asked_doses
-from assistant.types import Statement
+from assistant.types import Statement, Unit
 from evals import safety as safety_set
 
 
@@ -159,3 +161,30 @@ def test_the_badge_says_what_was_checked_and_apart_how_well_the_question_is_cove
     assert phrases.VERDICT_SUMMARY.format(passed=4 - len(removed), total=4) in checked and "✓" not in checked
     assert covers.startswith(mark)
     assert covers.endswith(phrases.COVERAGE["weak" if status == "partial" else strength])
+
+
+# ----- conflicts like with like -------------------------------------------------------------------------------
+def test_figures_are_compared_only_within_one_population() -> None:
+    from assistant.conflicts import find_conflicts
+    from assistant.types import Document
+
+    docs = {d: Document(d, f"{d}.txt", d, d, "general", "patients", date, date, "") for d, date in
+            (("a", "2022"), ("b", "2021"), ("c", "2020"))}
+    adults = Unit("u1", "a", 0, 1, "Clofarabine response rates in adults were 17 percent.", "")
+    kids_a = Unit("u2", "a", 0, 1, "Clofarabine response rate in children is approximately 30 percent.", "")
+    kids_b = Unit("u3", "b", 0, 1, "Clofarabine gave children a 26% response rate.", "")
+    group = {"u1": "adults", "u2": "children", "u3": "children"}.__getitem__
+    only_unlike = find_conflicts([adults, kids_b], docs, {"clofarabine"}, "response rate?", lambda u: group(u.id))
+    assert only_unlike == []  # 17 % in adults against 26 % in children is no disagreement
+    like = find_conflicts([adults, kids_b, kids_a], docs, {"clofarabine"}, "response rate?", lambda u: group(u.id))
+    assert len(like) == 1 and [u.id for u in like[0].units] == ["u2", "u3"] and "children" in like[0].topic
+
+
+@pytest.mark.integration
+def test_a_conflict_notice_names_the_statements_once_without_repeating_their_quotes(real_assistant) -> None:  # noqa: ANN001
+    ans = real_assistant.ask("What is the response rate of clofarabine in children?").to_dict()
+    conflicts = [n for n in ans["notices"] if n["kind"] == "conflict"]
+    assert conflicts, ans["notices"]
+    for n in conflicts:
+        assert "“" not in n["text"] and n["text"].count("newest") == 1
+        assert re.findall(r"\[\d+\]", n["text"])
