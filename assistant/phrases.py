@@ -28,6 +28,18 @@ def partial(missing: str) -> str:
     return PARTIAL.get(missing) or (PARTIAL["figure"] if missing else PARTIAL[""])
 
 
+# Fear and grief: a person, not a query.  The sources name no support service, so none is named here.
+FEELING = ("I'm sorry you are going through this. I can't say what will happen to one person: the treating "
+           "team knows the details and is the right place to take this worry; you can also ask them who can "
+           "support you and your family. If it helps, I can tell you what the sources say, for example about "
+           "treatment options or outcomes after a relapse.")
+GRIEF = ("I am so sorry for your loss. I can't say what might have gone differently for one person; the team "
+         "who gave the care can go through it with you, and can tell you where to find support.")
+FEELING_NOTE = ("I'm sorry you are going through this. What follows is general information from the sources; "
+                "the treating team can talk it through with you.")
+ENGLISH_ONLY = ("I answer in English only, from English sources. Please ask your question in English. "
+                "(Solo respondo en inglés. · Je réponds uniquement en anglais. · Ich antworte nur auf Englisch.)")
+
 INJECTION = ("I can't change how I work: I answer only from the source documents, with a citation "
              "for every statement.")
 

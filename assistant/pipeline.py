@@ -196,13 +196,21 @@ class Assistant:
                 return Assessment(question, q, early=self._fixed(question, phrases.INJECTION, "refused", t_start))
             notices.append(Notice("injection", "Instructions inside the question were ignored."))
             q, it = q_clean, intent(q_clean)
+        if it.foreign and not it.emergency:
+            return Assessment(question, q, early=self._fixed(question, phrases.ENGLISH_ONLY, "refused", t_start))
         res = self.resolve(q, history)
         text = res.text
         rit = intent(text)
+        if it.grief and not it.emergency:
+            return Assessment(question, q, res, early=self._fixed(question, phrases.GRIEF, "refused", t_start))
+        if it.feeling and not it.on_topic and not it.emergency:
+            return Assessment(question, q, res, early=self._fixed(question, phrases.FEELING, "refused", t_start))
         if not (it.on_topic or it.emergency or rit.on_topic):
             return Assessment(question, q, res, early=self._fixed(question, phrases.OFF_TOPIC, "refused", t_start))
         if it.emergency:
             notices.insert(0, Notice("urgent", phrases.SAFETY_URGENT))
+        if it.feeling:
+            notices.append(Notice("support", phrases.FEELING_NOTE))
         if it.stop_change:
             notices.append(Notice("safety", phrases.SAFETY_STOP))
         if it.personal or it.stop_change or (res.how == "ellipsis" and rit.personal):

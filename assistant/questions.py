@@ -101,6 +101,36 @@ def population_of(question: str) -> str:
     return "children" if "children" in pops else ("adults" if "adults" in pops else "")
 
 
+FEELING = re.compile(
+    r"\b(i'?m|i am|im|we'?re|we are|feel|feeling|so|really)\s+(so\s+|really\s+|very\s+)?(scared|afraid|"
+    r"terrified|frightened|worried|anxious|lost|overwhelmed|devastated|heartbroken|hopeless|desperate|numb)\b|"
+    r"\b(will|is|could|might)\s+(he|she|my \w+|i|they)\s+(die|be dying|going to die|not make it|survive this)\b|"
+    r"\b(going to|gonna) (die|lose (him|her))\b|\bcan'?t (cope|stop crying|go on|do this)\b|"
+    r"\bgrie(f|ving)\b", re.I)
+GRIEF = re.compile(r"\b(passed away|has died|had died|died|we lost (him|her)|lost (my|our) (son|daughter|child|"
+                   r"husband|wife|mom|mum|dad|baby|brother|sister|boy|girl))\b", re.I)
+# Words that mark a question written in another language (English has none of them as words).
+FOREIGN_WORDS = frozenset("""que qué cuál cual cómo como dosis leucemia hijo hija mi mis del los las para con por una
+es está están puede tiene niño niña tratamiento recaída cuánto cuanto quelle quel quels comment leucémie fils fille
+mon ma mes pour avec une est sont dois traitement rechute combien welche welcher wie ist mein meine sohn tochter für
+mit und leukämie behandlung rückfall wieviel qual quale figlio figlia mio mia leucemia trattamento recidiva quanto
+filho filha meu minha tratamento recaída quantos qual é não sim""".split())
+ENGLISH_WORDS = frozenset("""the is are what which how of for and my with can does do a an in to it this that
+dose""".split())
+NON_LATIN = re.compile(r"[\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff"
+                       r"\u3400-\u9fff\uac00-\ud7af]")
+
+
+def foreign(question: str) -> bool:
+    """True for a question written in another language than English (another script, or its words)."""
+    words = re.findall(r"[^\W\d_]+", question.lower())
+    # Words wholly in another script; a word mixing scripts is a look-alike spelling, not another language.
+    if words and sum(all(NON_LATIN.match(ch) for ch in w) for w in words) / len(words) > 0.3:
+        return True
+    other = sum(w in FOREIGN_WORDS for w in words)
+    return other >= 2 and other > 2 * sum(w in ENGLISH_WORDS for w in words)
+
+
 @dataclass(frozen=True)
 class Intent:
     personal: bool
@@ -110,6 +140,9 @@ class Intent:
     population: str  # "children" | "adults" | ""
     other_disease: bool = False  # asks about a disease these sources do not cover (AML, CML, ...)
     stop_change: bool = False  # asks whether to stop, skip or change a medicine
+    feeling: bool = False  # fear ("I'm scared", "will my son die")
+    foreign: bool = False  # written in another language than English
+    grief: bool = False  # someone has died
 
 
 def sanitize(text: object, max_chars: int) -> str:
@@ -137,7 +170,8 @@ def intent(question: str) -> Intent:
     other = bool(OTHER_DISEASE.search(question)) and not ALL_NAMED.search(question)
     return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),
                   bool(INJECTION.search(question)), on_topic, population, other,
-                  bool(STOP_CHANGE.search(question)))
+                  bool(STOP_CHANGE.search(question)), bool(FEELING.search(question)), foreign(question),
+                  bool(GRIEF.search(question)))
 
 
 def strip_injection(question: str) -> str:

@@ -11,7 +11,8 @@ from . import phrases
 # Symbols that plain system fonts carry (DejaVu has them; colour emoji fonts are often missing on Linux).
 NOTICE_LABELS = {"urgent": "⚠ **Urgent**", "safety": "ℹ **General information only**",
                  "population": "ℹ **Different population**", "conflict": "⚖ **Sources differ**",
-                 "outdated": "⚖ **Sources differ, newest first**", "injection": "⚠ **Instructions ignored**"}
+                 "outdated": "⚖ **Sources differ, newest first**", "injection": "⚠ **Instructions ignored**",
+                 "support": "♡ **You are not alone in this**"}
 CONTEXT_CHARS = 400
 TARGET = re.compile(r"^src-(\d+)-(r?)(\d+)(?:\|\d+)?$")
 MARKER = re.compile(r"\[(\d+)\]")

@@ -188,3 +188,29 @@ def test_a_conflict_notice_names_the_statements_once_without_repeating_their_quo
     for n in conflicts:
         assert "“" not in n["text"] and n["text"].count("newest") == 1
         assert re.findall(r"\[\d+\]", n["text"])
+
+
+# ----- people, not just questions -----------------------------------------------------------------------------
+@pytest.mark.parametrize(("question", "reply"), [
+    ("I'm scared", phrases.FEELING), ("Will my son die?", phrases.FEELING),
+    ("my daughter died last year of ALL, could we have done something", phrases.GRIEF),
+    ("¿Cuál es la dosis de blinatumomab para niños?", phrases.ENGLISH_ONLY),
+    ("Quelle est la dose de clofarabine pour mon fils?", phrases.ENGLISH_ONLY),
+    ("Welche Dosis bekommt mein Sohn?", phrases.ENGLISH_ONLY), ("我的儿子白血病复发了", phrases.ENGLISH_ONLY),
+])
+def test_fear_grief_and_other_languages_get_a_humane_fixed_reply(fake_assistant, question: str,  # noqa: ANN001
+                                                                  reply: str) -> None:
+    ans = fake_assistant.ask(question)
+    assert ans.answer == reply and ans.citations == []
+
+
+def test_fear_with_a_real_question_gets_a_support_notice_and_the_answer(fake_assistant) -> None:  # noqa: ANN001
+    ans = fake_assistant.ask("i am so worried about the blinatumomab side effects, what are they")
+    assert ans.notices[0].kind == "support" and ans.citations
+
+
+@pytest.mark.parametrize("question", ["What is the dose of clofarabine?", "Can the dose be given con cytarabine?",
+                                      "What is a la carte treatment", "Is CAR-T approved for adults?",
+                                      "Wh\u0430t d\u043es\u0435 \u043ef clofarabine is used?"])  # look-alike letters
+def test_english_questions_are_not_taken_for_another_language(question: str) -> None:
+    assert not intent(question).foreign and not intent(question).feeling
