@@ -102,6 +102,46 @@ def groups_in(text: str) -> set[str]:
     return {g.canonical for g, _ in load_lexicon().find(text, ("population",))} & set(GROUPS)
 
 
+# When the relapse came (early: within 36 months of diagnosis or on treatment; late: after) and which relapse
+# it is.  Each pattern reads a sentence or a question; a text that names both sides says neither.
+MONTHS = r"(\d{1,3})\s*(months?|mo)\b|(\d{1,2}|an?|one|two|three|four|five|six)\s*(years?|yrs?)\b"
+TIMING = {
+    "early relapse": re.compile(r"\bearly relapse|\bvery early\b|\brelaps\w*\s+(with)?in (the first )?(12|18|24|30)\s"
+                                r"|\bless than (18|36) months|\b<\s?(18|36) months|\bwithin (12|18) months of|"
+                                r"\b(on|during|while (still )?on) (therapy|treatment|maintenance)\b", re.I),
+    "late relapse": re.compile(r"\blate relapse|\b(36|thirty-six) months (or|are) more|\bafter (18|36) months"
+                               r"|\b(two|three|2|3) years or more (from|after)|\bmore than (18|36) months after|"
+                               r"\brelapse(d|s)? (after|off) (therapy|treatment) (had )?(ended|stopped|finished)",
+                               re.I),
+}
+ORDER = {
+    "first relapse": re.compile(r"\bfirst (marrow |bone marrow |isolated )?relapse|\binitial (bone marrow )?relapse",
+                                re.I),
+    "second or later relapse": re.compile(
+        r"\b(second|2nd|third|3rd|subsequent|later|multiple) (or (subsequent|later) )?relapse|\bmultiply relapsed|"
+        r"\brelapsed (again|twice)|\bsecond time\b|\bthird time\b|\bback (again|a second time)|"
+        r"\b(at least|two or more) (two )?prior (regimens|therapies)|\bsecond or later", re.I),
+}
+AXES = {"timing": TIMING, "order": ORDER}
+_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+ASKED_WHEN = re.compile(r"\b(relaps\w*|came back|come back|recurr\w*)\b[^.?!]{0,30}?\b(" + MONTHS + r")\s*"
+                        r"(after|from|since|post)\s+(\w+\s+){0,3}?(diagnos\w*|dx|starting|first)", re.I)
+
+
+def axis_value(text: str, axis: str) -> str:
+    found = {name for name, pattern in AXES[axis].items() if pattern.search(text)}
+    return found.pop() if len(found) == 1 else ""
+
+
+def asked_timing(question: str) -> str:
+    """Early or late relapse, from the question's words or from the months since diagnosis it gives."""
+    m = ASKED_WHEN.search(question)
+    if m:
+        months = int(m.group(3)) if m.group(3) else 12 * int(_NUM.get(m.group(5).lower(), m.group(5)))
+        return "early relapse" if months < 36 else "late relapse"
+    return axis_value(question, "timing")
+
+
 def population(u: Unit, store: Store, context: Unit | None = None) -> About:
     """Whom ``u`` is about: the first of its own words, its context, its section, its document that says."""
     for where, text in (("sentence", u.text), ("context", context.text if context else ""),
@@ -113,14 +153,32 @@ def population(u: Unit, store: Store, context: Unit | None = None) -> About:
     return About(doc, "document") if doc in GROUPS else About("", "")
 
 
+def about(u: Unit, store: Store, context: Unit | None = None) -> dict[str, str]:
+    """The group, relapse timing and relapse order a statement is about ("" where it does not say)."""
+    out = {"group": population(u, store, context).population}
+    for axis in AXES:
+        for text in (u.text, context.text if context else "", u.section):
+            value = axis_value(text, axis)
+            if value:
+                out[axis] = value
+                break
+    return out
+
+
+def asker(question: str, group: str) -> dict[str, str]:
+    """The same three things for the person asked about."""
+    return {"group": group if group in GROUPS else "", "timing": asked_timing(question),
+            "order": axis_value(question, "order")}
+
+
 def mark_other_groups(statements: list[Statement], store: Store,
-                      asked: str) -> tuple[list[Statement], dict[str, list[int]]]:
-    """Statements labelled with the group they are about where that is not ``asked``; and, per group, the
-    citation numbers of those statements (for the notice)."""
-    if asked not in GROUPS:
+                      asked: dict[str, str]) -> tuple[list[Statement], dict[tuple[str, str], list[int]]]:
+    """Statements labelled with what they are about where that differs from ``asked`` (adults vs children,
+    late vs early relapse, first vs later relapse); and, per (asked, other) pair, their citation numbers."""
+    if not any(asked.values()):
         return statements, {}
     out: list[Statement] = []
-    others: dict[str, list[int]] = {}
+    others: dict[tuple[str, str], list[int]] = {}
     first_of: dict[int, Unit] = {}  # the opening unit of each citation: the context of the ones after it
     for st in statements:
         u = store.units.get(st.unit_id)
@@ -129,11 +187,14 @@ def mark_other_groups(statements: list[Statement], store: Store,
             continue
         n = st.cites[0] if st.cites else -1
         ctx = referent(u, store) or first_of.setdefault(n, u)
-        about = population(u, store, ctx if ctx.id != u.id else None)
-        if about.population and about.population != asked:
-            st = replace(st, label=phrases.ABOUT.format(population=about.population))
-            for c in st.cites:
-                if c not in others.setdefault(about.population, []):
-                    others[about.population].append(c)
+        its = about(u, store, ctx if ctx.id != u.id else None)
+        differs = [(asked[k], its[k]) for k in ("group", "timing", "order")
+                   if asked.get(k) and its.get(k) and its[k] != asked[k]]
+        if differs:
+            st = replace(st, label=phrases.ABOUT.format(population="; ".join(other for _, other in differs)))
+            for pair in differs:
+                for c in st.cites:
+                    if c not in others.setdefault(pair, []):
+                        others[pair].append(c)
         out.append(st)
     return out, others

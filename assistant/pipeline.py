@@ -23,7 +23,7 @@ from .answertype import asked, carries, coverage, focus
 from .compose import DOSE_QUESTION, Draft, compose, render, score_units
 from .config import Settings
 from .conflicts import Conflict, find_conflicts
-from .context import mark_other_groups, population, referent
+from .context import asker, mark_other_groups, population, referent
 from .conversation import Resolved, resolve
 from .decision import Decision, Evidence, Model, decide, load_model
 from .embedders import Embedder, make_embedder
@@ -266,7 +266,7 @@ class Assistant:
         kept = [st for st, sv in zip(statements, verdict.sentences, strict=True) if sv.ok]
         statements, citations = renumber(kept, draft.citations)
         statements, pop_notices = self._population_notice(
-            a.intent.population or intent(a.resolved.text).population, statements, store)
+            a.resolved.text, a.intent.population or intent(a.resolved.text).population, statements, store)
         notices = a.notices + self._conflict_notices(a.conflicts, statements, store) + pop_notices
         timings = {**a.timings, "rules": _ms(t0)}
         if not statements:
@@ -414,16 +414,17 @@ class Assistant:
                 out.append(Notice("conflict", phrases.CONFLICT.format(topic=conflict.topic, sides=sides)))
         return out
 
-    def _population_notice(self, asked: str, statements: list[Statement],
+    def _population_notice(self, question: str, group: str, statements: list[Statement],
                            store: Store) -> tuple[list[Statement], list[Notice]]:
-        """Label the statements about another group than the one asked about, and one notice naming them."""
-        statements, others = mark_other_groups(statements, store, asked)
+        """Label the statements about another group, relapse timing or relapse order than the one asked
+        about, and one notice per difference naming them."""
+        statements, others = mark_other_groups(statements, store, asker(question, group))
         notices = []
-        for group, ns in others.items():
+        for (mine, other), ns in others.items():
             refs = ", ".join(f"[{n}]" for n in ns)
-            which = f"The statements citing {refs} are" if len(ns) > 1 else f"The statement citing {refs} is"
-            notices.append(Notice("population", phrases.POPULATION.format(statements=which, population=group,
-                                                                          asked=asked)))
+            which = f"Statements marked “{phrases.ABOUT.format(population=other)}” ({refs}) are"
+            notices.append(Notice("population", phrases.POPULATION.format(statements=which, population=other,
+                                                                          asked=mine)))
         return statements, notices
 
     # ----- lookup --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant import phrases
-from assistant.context import mark_other_groups, population, referent
+from assistant.context import asker, mark_other_groups, population, referent
 from assistant.questions import asker_age, intent, population_of
 from assistant.safety import only_asked_doses
 from assistant.types import Statement, Unit
@@ -107,10 +107,33 @@ def test_statements_about_another_group_are_labelled_and_counted(fake_assistant)
     rt = _unit(store, "Typically, 2400 cGy of radiation is given to the entire cranium")
     clo = _unit(store, "Clofarabine is a purine nucleoside metabolic inhibitor approved")
     sts = [Statement(rt.text, [1], rt.id), Statement(clo.text, [2], clo.id)]
-    out, others = mark_other_groups(sts, store, "children")
+    out, others = mark_other_groups(sts, store, asker("what dose for my son?", "children"))
     assert out[0].label == phrases.ABOUT.format(population="adults") and out[1].label == ""
-    assert others == {"adults": [1]}
-    assert mark_other_groups(sts, store, "")[1] == {}
+    assert others == {("children", "adults"): [1]}
+    assert mark_other_groups(sts, store, asker("what dose?", ""))[1] == {}
+
+
+def test_statements_about_another_relapse_timing_or_order_are_labelled(fake_assistant) -> None:  # noqa: ANN001
+    store = fake_assistant.store
+    late = _unit(store, "For children who had a relapse 36 months are more after diagnosis")
+    first = _unit(store, "81% second remission rate for children with ALL in first marrow relapse")
+    sts = [Statement(late.text, [1], late.id), Statement(first.text, [2], first.id)]
+    q = "my daughter relapsed 10 months after she was diagnosed, this is her second relapse"
+    out, others = mark_other_groups(sts, store, asker(q, "children"))
+    assert out[0].label == "(About late relapse.)" and out[1].label == "(About first relapse.)"
+    assert set(others) == {("early relapse", "late relapse"), ("second or later relapse", "first relapse")}
+
+
+@pytest.mark.parametrize(("question", "timing", "order"), [
+    ("my daughter relapsed 10 months after she was diagnosed", "early relapse", ""),
+    ("relapsed about 3 years after she was diagnosed", "late relapse", ""),
+    ("I relapsed about a year after I was diagnosed", "early relapse", ""),
+    ("it came back while he was still on maintenance", "early relapse", ""),
+    ("my daughter relapsed again, 2nd time", "", "second or later relapse"),
+    ("what are the odds at first relapse", "", "first relapse"), ("what is the dose?", "", "")])
+def test_the_askers_relapse_timing_and_order(question: str, timing: str, order: str) -> None:
+    a = asker(question, "")
+    assert (a["timing"], a["order"]) == (timing, order)
 
 
 def test_an_answer_shows_the_sentence_a_dose_refers_to_under_one_citation(fake_assistant) -> None:  # noqa: ANN001
