@@ -165,8 +165,47 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
         if any(jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard for p in picked):
             continue
         picked.append(s)
+    for extra in part_answers(question, scored, picked, idf, cfg):
+        picked.append(extra)
     _build(draft, picked, store)
     return draft
+
+
+# Where a question asks a second thing: "...? and how many doses?", "...; what about ...", ", and what ...".
+PART_SPLIT = re.compile(r"\?+|;|\b(?:and|also|plus|or)\s+(?=(?:what|how|which|when|is|are|does|do|can|could|"
+                        r"should|why|where|who|will|would|any)\b)|,\s*(?=(?:what|how|which|when|why|where|who)\b)",
+                        re.I)
+PART_COVERAGE = 0.5  # share of a part's concepts its best sentence must name to be added for it
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate things a question asks (one part for a simple question)."""
+    parts = [re.sub(r"^(and|also|plus|or)\s+", "", p.strip(" ,."), flags=re.I) for p in PART_SPLIT.split(question)]
+    return [p for p in parts if sum(len(t) > 2 for t in tokenize(p)) >= 2]
+
+
+def part_answers(question: str, scored: list[Scored], picked: list[Scored], idf: dict[str, float],
+                 cfg: ComposeSettings) -> list[Scored]:
+    """For a question in several parts, the best sentence for each part the picked sentences leave out."""
+    parts = question_parts(question)
+    if len(parts) < 2:
+        return []
+    out: list[Scored] = []
+    pool = [s for s in scored[:20] if s.score >= cfg.min_sentence_score]
+    for part in parts:
+        terms = query_terms(part, idf)
+
+        def cover(s: Scored, terms: list[Concept] = terms) -> float:
+            return overlap_score(terms, f"{s.unit.section.split(' > ')[-1]} {s.unit.text}")
+
+        chosen = [*picked, *out]
+        if any(cover(s) >= PART_COVERAGE for s in chosen):
+            continue  # this part is answered already
+        best = max(pool, key=lambda s: cover(s) + s.score, default=None)
+        if best is not None and cover(best) >= PART_COVERAGE and best not in chosen \
+                and not any(jaccard(best.unit.text, c.unit.text) > cfg.dedup_jaccard for c in chosen):
+            out.append(best)
+    return out
 
 
 def _build(draft: Draft, picked: list[Scored], store: Store) -> None:

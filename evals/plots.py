@@ -45,6 +45,11 @@ def save_plots(out: Path, metrics: dict[str, Any], rows: dict[str, list[dict[str
                       (10, 4), rotate=True)
 
     results = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    curve = decision_curve([json.loads(line) for line in results])
+    if curve is not None:
+        pr_curve_plot(out / "decision_pr.png", curve["precision"], curve["recall"], curve["thresholds"],
+                      curve["threshold"], f"answerability on {metrics.get('set', '')} (hybrid, {curve['n']} items)")
+        (out / "decision_pr.json").write_text(json.dumps(curve), encoding="utf-8")
     totals: dict[str, list[float]] = {}
     for line in results:
         r = json.loads(line)
@@ -83,3 +88,33 @@ def pr_curve_plot(path: Path, precision: list[float], recall: list[float], thres
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def decision_curve(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Precision/recall of the answerability decision over its threshold, on one set's hybrid answers.
+
+    Positives: answerable items; negatives: not-covered ones (off-topic and injection items never reach the
+    decision).  A question the checks decided (a hard reason, a missing value) scores as its status says:
+    1 when answered, 0 otherwise; the rest score their decision probability.
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    ys, ps, threshold = [], [], None
+    for r in results:
+        m = r.get("metrics") or {}
+        if r.get("strategy") != "hybrid" or m.get("type") in ("off_topic", "injection"):
+            continue
+        y = 1 if m.get("expect") in ("answer", "answer_with_caution") else 0 if m.get("type") == "not_covered" else None
+        d = (r.get("verdict") or {}).get("decision")
+        if y is None or not d:
+            continue
+        threshold = d.get("threshold", threshold)
+        checks = bool(d.get("missing")) or any(x.startswith(("no drug named", "the question is about another"))
+                                               for x in d.get("reasons", []))
+        ps.append(float(r.get("status") == "answered") if checks else float(d.get("probability", 0.0)))
+        ys.append(y)
+    if len(set(ys)) < 2 or threshold is None:
+        return None
+    precision, recall, thresholds = precision_recall_curve(ys, ps)
+    return {"precision": precision.tolist(), "recall": recall.tolist(), "thresholds": thresholds.tolist(),
+            "threshold": threshold, "n": len(ys)}

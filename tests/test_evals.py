@@ -95,3 +95,19 @@ def test_numbers_not_quoted_catches_a_drifted_figure():
 
     assert numbers_not_quoted("The dose is 28 mcg/day [1].", ["28 mcg/day continuous IV infusion"]) == []
     assert numbers_not_quoted("The dose is 30 mcg/day [1].", ["28 mcg/day continuous IV infusion"]) == ["30 mcg/day"]
+
+
+def test_the_decision_curve_scores_checked_items_by_status_and_the_rest_by_probability() -> None:
+    from evals.plots import decision_curve
+
+    def row(expect: str, typ: str, status: str, p: float, missing: str = "") -> dict:
+        return {"strategy": "hybrid", "status": status, "metrics": {"expect": expect, "type": typ},
+                "verdict": {"decision": {"probability": p, "threshold": 0.3, "missing": missing, "reasons": []}}}
+
+    rows = [row("answer", "fact", "answered", 0.9), row("answer", "number", "answered", 0.4),
+            row("abstain", "not_covered", "abstained", 0.2), row("abstain", "not_covered", "partial", 0.8, "dose"),
+            row("abstain", "off_topic", "refused", 0.0)]
+    c = decision_curve(rows)
+    assert c is not None and c["n"] == 4 and c["threshold"] == 0.3
+    assert c["recall"][0] == 1.0 and max(c["precision"]) == 1.0  # the partial 'dose' item scores 0, below both
+    assert decision_curve(rows[:2]) is None  # one class only: no curve
