@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import phrases
 from .errors import AssistantError, InputError
 from .render import badge
 
@@ -75,11 +76,11 @@ def format_answer(ans: dict[str, Any]) -> str:
 def cmd_ask(args: argparse.Namespace) -> int:
     a = _assistant(args)
     if args.batch:
-        return _batch(a, Path(args.batch))
+        return _batch(a, Path(args.batch), args.reader, args.llm)
     if not args.question:
-        return _chat(a)
+        return _chat(a, args.reader, args.llm)
     try:
-        ans = a.ask(" ".join(args.question)).to_dict()
+        ans = a.ask(" ".join(args.question), reader=args.reader, llm=args.llm).to_dict()
     except InputError as exc:
         print(f"error: {exc.user_message()}", file=sys.stderr)
         return 2
@@ -87,14 +88,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _batch(a: Any, path: Path) -> int:
+def _batch(a: Any, path: Path, reader: str = "patient", llm: bool | None = None) -> int:
     src = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
     for lineno, line in enumerate(src, 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            out = a.ask(item["question"], item.get("history") or []).to_dict()
+            out = a.ask(item["question"], item.get("history") or [], reader=item.get("reader", reader),
+                        llm=llm).to_dict()
             out["id"] = item.get("id", lineno)
         except (ValueError, KeyError, TypeError) as exc:
             out = {"id": lineno, "error": f"line {lineno}: not a valid request ({exc})"}
@@ -104,7 +106,7 @@ def _batch(a: Any, path: Path) -> int:
     return 0
 
 
-def _chat(a: Any) -> int:
+def _chat(a: Any, reader: str = "patient", llm: bool | None = None) -> int:
     print("Ask about relapsed or refractory ALL (empty line or Ctrl-D to quit).")
     history: list[dict[str, str]] = []
     while True:
@@ -115,7 +117,7 @@ def _chat(a: Any) -> int:
         if not q:
             return 0
         try:
-            ans = a.ask(q, history).to_dict()
+            ans = a.ask(q, history, reader=reader, llm=llm).to_dict()
         except InputError as exc:
             print(exc.user_message())
             continue
@@ -155,9 +157,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps(hits, ensure_ascii=False, indent=2))
         return 0
     for h in hits:
-        print(f"[{h['doc_id']}] {h['section']}: {h['text']}  ({h['unit_id']})")
+        where = f"reference {h['n']} of {h['doc_id']}" if h.get("kind") == "reference" else f"[{h['doc_id']}]"
+        print(f"{where} {h['section']}: {h['text']}  ({h['id']}; {len(h['matched'])} of {len(h['words'])} words)")
+        for c in h.get("cited_by") or []:
+            print(f"    cited by: {c['text']}  ({c['unit_id']})")
     if not hits:
-        print("No sentence contains all of those words.")
+        print(phrases.LOOKUP_NO_MATCH.format(words=" ".join(args.words)))
     return 0
 
 
@@ -217,8 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
                        "sources; every statement cited. With no question, start a terminal chat.")
     s.add_argument("question", nargs="*", help="the question (omit for an interactive chat)")
     s.add_argument("--json", action="store_true", help="print the answer JSON")
-    s.add_argument("--batch", metavar="FILE", help="JSONL of {id, question, history?} ('-' = stdin); "
+    s.add_argument("--batch", metavar="FILE", help="JSONL of {id, question, history?, reader?} ('-' = stdin); "
                    "prints one JSON answer per line")
+    s.add_argument("--reader", choices=("patient", "clinician"), default="patient",
+                   help="who reads the answer: plain words, or clinical detail (with a language model; both "
+                   "composers cite the source written for that reader first)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--llm", dest="llm", action="store_true", default=None,
+                   help="let the configured language model write the answer (every sentence checked)")
+    g.add_argument("--no-llm", dest="llm", action="store_false", help="quote the sources only (no model)")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("cite", help="show a passage, a sentence, or a document's numbered reference",

@@ -149,8 +149,13 @@ def jaccard(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
 
 
+READER_ROLE = {"patient": "patients", "clinician": "clinicians"}
+
+
 def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Store, idf: dict[str, float],
-            cfg: ComposeSettings) -> Draft:
+            cfg: ComposeSettings, reader: str = "") -> Draft:
+    """The extractive draft.  ``reader`` ("patient" / "clinician"): of two sentences from different documents
+    that say the same thing, the one from the document written for that reader is kept."""
     scored = score_units(question, qvec, passages, store, idf)
     draft = Draft(best_score=scored[0].score if scored else 0.0, scored=scored)
     if not scored:
@@ -162,7 +167,13 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
             break
         if sum(len(p.unit.text) for p in picked) + len(s.unit.text) > cfg.max_chars and picked:
             continue
-        if any(jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard for p in picked):
+        twin = next((i for i, p in enumerate(picked) if jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard), None)
+        if twin is not None:
+            role = READER_ROLE.get(reader)
+            other = picked[twin]
+            if role and other.unit.doc_id != s.unit.doc_id and store.docs[s.unit.doc_id].audience_role == role \
+                    and store.docs[other.unit.doc_id].audience_role != role:
+                picked[twin] = s  # the same thing, from the document written for this reader
             continue
         picked.append(s)
     for extra in part_answers(question, scored, picked, idf, cfg):

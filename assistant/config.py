@@ -4,17 +4,22 @@ Sections nest (``settings.retrieval.top_k``); every field carries a
 description; unknown keys are rejected.  Environment variables override
 defaults as ``ASSISTANT_<SECTION>__<FIELD>`` (for example
 ``ASSISTANT_RETRIEVAL__TOP_K=8``); ``ASSISTANT_CHROMA_URL`` is a shortcut for
-``ASSISTANT_INDEX__CHROMA_URL``.  Presets (``fast`` for unit tests) swap the
+``ASSISTANT_INDEX__CHROMA_URL``.  A TOML settings file (``assistant.toml`` in the working folder, or
+the path in ``ASSISTANT_CONFIG``) sits between the preset and the environment.  A wrong key or value is a
+ConfigError naming it and the valid keys.  Presets (``fast`` for unit tests) swap the
 embedder for the deterministic fake.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +67,9 @@ class ComposeSettings(_Section):
 
 class RulesSettings(_Section):
     support_threshold: float = Field(0.8, description="Share of a sentence's content words found in its cited text.")
+    paraphrase_support: float = Field(0.75, description="For a sentence a language model wrote: share of its "
+                                      "content words (glue words forgiven, lay words bridged) found in the cited "
+                                      "text and its context.", ge=0, le=1)
     abstain_threshold: float = Field(0.38, description="Best sentence relevance below which the assistant abstains.")
     value_coverage: float = Field(0.25, description="For a question asking for a value (how long, how often, ...): "
                                   "share of the asking clause's words a statement giving that value must contain.",
@@ -85,6 +93,25 @@ class ServerSettings(_Section):
     log_questions: bool = Field(False, description="Log question text (off by default for privacy).")
 
 
+class LLMSettings(_Section):
+    provider: Literal["none", "openai", "ollama"] = Field(
+        "none", description="'none': the extractive composer only (default, offline); 'openai': any "
+        "OpenAI-compatible server (llama.cpp, vLLM, LM Studio, OpenAI) via langchain-openai; 'ollama': via "
+        "langchain-ollama.")
+    base_url: str = Field("", description="The server's URL, e.g. http://127.0.0.1:8080/v1 (openai) or "
+                          "http://127.0.0.1:11434 (ollama).")
+    model: str = Field("", description="The model name the server expects.")
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the API key (a local "
+                             "server needs none).")
+    temperature: float = Field(0.0, description="Sampling temperature.", ge=0, le=2)
+    timeout_s: float = Field(30.0, description="Seconds to wait for the model before the extractive answer is "
+                             "shown instead.", gt=0)
+    max_tokens: int = Field(400, description="Longest answer the model may write.", ge=16)
+    passages: int = Field(6, description="Cited passages given to the model.", ge=1, le=20)
+    min_kept: float = Field(0.5, description="Share of the model's sentences that must pass the rules; below it "
+                            "the extractive answer is shown instead.", ge=0, le=1)
+
+
 class Settings(_Section):
     corpus: CorpusSettings = Field(default_factory=CorpusSettings, description="Source documents.")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
@@ -94,6 +121,8 @@ class Settings(_Section):
     rules: RulesSettings = Field(default_factory=RulesSettings, description="Rules layer.")
     input: InputSettings = Field(default_factory=InputSettings, description="Input limits.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="Chat UI server.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional language model that writes the "
+                             "answer (every sentence checked).")
 
     @classmethod
     def load(cls, preset: str | None = None, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -101,17 +130,64 @@ class Settings(_Section):
         data: dict[str, dict[str, Any]] = {}
         for section, values in PRESETS.get(preset or "", {}).items():
             data.setdefault(section, {}).update(values)
-        for section, values in env_overrides(os.environ if env is None else env).items():
+        environ = os.environ if env is None else env
+        for section, values in file_settings(environ).items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"setting {section} in {config_path(environ)} must be a [{section}] table")
+            data.setdefault(section, {}).update(values)
+        for section, values in env_overrides(environ).items():
             data.setdefault(section, {}).update(values)
         for section, values in overrides.items():
             data.setdefault(section, {}).update(values)
-        return cls.model_validate(data)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per wrong setting: the key, as a file and as an environment variable, and the valid keys."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(x) for x in err["loc"]]
+        key, env = ".".join(loc), "ASSISTANT_" + "__".join(x.upper() for x in loc)
+        if err["type"] == "extra_forbidden":
+            section = Settings.model_fields.get(loc[0]) if len(loc) > 1 else None
+            model = section.annotation if section is not None else Settings
+            valid = ", ".join(getattr(model, "model_fields", {}))
+            where = f"[{loc[0]}]" if len(loc) > 1 else "the top level"
+            lines.append(f"unknown setting {key} ({env}); valid keys in {where}: {valid}")
+        else:
+            got = err.get("input")
+            lines.append(f"setting {key} ({env}) = {got!r}: {err['msg']}")
+    return "; ".join(lines)
 
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "default": {},
     "fast": {"embedding": {"kind": "hash"}},
 }
+
+
+def config_path(env: dict[str, str] | os._Environ[str]) -> Path | None:
+    """``ASSISTANT_CONFIG`` when set, else ``assistant.toml`` in the working folder when it exists."""
+    if env.get("ASSISTANT_CONFIG"):
+        return Path(env["ASSISTANT_CONFIG"])
+    local = Path("assistant.toml")
+    return local if local.is_file() else None
+
+
+def file_settings(env: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    """The settings file's tables ({} without a file); a missing or unreadable file is a ConfigError."""
+    path = config_path(env)
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the settings file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"the settings file {path} is not valid TOML: {exc}") from None
 
 
 def env_overrides(env: dict[str, str] | os._Environ[str]) -> dict[str, dict[str, Any]]:

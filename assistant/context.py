@@ -144,9 +144,12 @@ def asked_timing(question: str) -> str:
 
 def population(u: Unit, store: Store, context: Unit | None = None) -> About:
     """Whom ``u`` is about: the first of its own words, its context, its section, its document that says."""
+    refers = context is not None and bool(ANAPHORA.match(u.text) or REFERS.search(u.text))
     for where, text in (("sentence", u.text), ("context", context.text if context else ""),
                         ("section", u.section)):
         found = groups_in(text)
+        if where == "sentence" and found and refers:  # "In this patient population ...; adults get less"
+            found |= groups_in(context.text)  # type: ignore[union-attr]
         if found:
             return About(found.pop() if len(found) == 1 else "", where)
     doc = store.docs[u.doc_id].audience_age

@@ -73,3 +73,35 @@ ERROR_INTERNAL = "Something went wrong while answering. The question was not los
 LOOKUP_NO_MATCH = ("Nothing in the sources matches {words}: no sentence and no reference-list entry holds any of "
                    "those words. Try other spellings or fewer words, a drug's generic name, a trial name "
                    "(such as ZUMA-3) or a first author's surname.")
+
+# The chat: a vote under each answer, the line saying what a vote stores, the question box's counter.
+VOTE_PROMPT = "Was this answer helpful?"
+VOTE_LABELS = {1: "Helpful", -1: "Not helpful"}
+FEEDBACK_NOTE = ("Rate an answer with the buttons under it; a second click changes your vote. A vote stores the "
+                 "question, the answer, your vote and any comment in this app's local feedback database, on the "
+                 "computer that runs it.")
+FEEDBACK_SAVED = "Your vote “{vote}” on the answer to “{question}” was saved."
+FEEDBACK_CHANGED = "Your vote on the answer to “{question}” was changed from “{old}” to “{vote}” and saved."
+FEEDBACK_STORED = "Stored in the local feedback database: the question, the answer and your vote{comment}."
+FEEDBACK_WITH_COMMENT = ", with your comment"
+FEEDBACK_FIRST = "Ask a question first; then rate its answer with the buttons under it."
+FEEDBACK_GONE = "That answer is not available any more; ask the question again to rate it."
+FEEDBACK_FAILED = "Sorry, the feedback could not be saved."
+COMMENT_PLACEHOLDER = "Optional comment: type it, then rate an answer"
+CHAR_COUNT = "{length} of {limit} characters"
+CHAR_OVER = "{length} of {limit} characters: too long, please shorten the question"
+SOURCE_CLOSE = "Close the source ✕"
+
+# The generative composer's prompt (assistant/generate.py) and what is shown when its answer is not used.
+LLM_SYSTEM = ("You answer questions about relapsed or refractory acute lymphoblastic leukemia using ONLY the "
+              "numbered passages you are given. Write a few short sentences. End every sentence with the "
+              "number of the passage it comes from, like [2]. Copy every number, unit and drug name exactly as "
+              "the passage writes it. Do not add anything the passages do not say. If the passages do not "
+              "answer the question, reply only with the sentence given for that case.")
+LLM_READER = {
+    "patient": "The reader is a patient or a family member: use plain words and short sentences.",
+    "clinician": "The reader is a clinician: give the clinical detail and the exact figures.",
+}
+LLM_USER = "Passages:\n\n{passages}\n\nQuestion: {question}\n\nIf the passages do not answer it, reply: {not_covered}"
+LLM_FALLBACK = "The language model's answer could not be checked against the sources ({reason}); the quoted " \
+               "answer is shown instead."

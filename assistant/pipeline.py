@@ -14,7 +14,8 @@ import math
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,9 @@ from .context import asker, mark_other_groups, population, referent
 from .conversation import Resolved, resolve
 from .decision import Decision, Evidence, Model, decide, load_model
 from .embedders import Embedder, make_embedder
-from .errors import IndexError_
+from .errors import ConfigError, IndexError_
 from .focus import focus_gap, rescue_dose, rescue_value, value_gap
+from .generate import Generated
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
@@ -93,6 +95,7 @@ class Assistant:
         self._pointer_mtime = 0.0
         self._pinned = False
         self._lock = threading.Lock()
+        self._chat: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, preset: str | None = None, **overrides: Any) -> Assistant:
@@ -179,7 +182,8 @@ class Assistant:
         return replace(res, text=text)
 
     def assess(self, question: str, history: list[dict[str, Any]] | None = None,
-               strategy: str | None = None, model: Model | None = None, decide_now: bool = True) -> Assessment:
+               strategy: str | None = None, model: Model | None = None, decide_now: bool = True,
+               reader: str = "patient") -> Assessment:
         """Everything up to the answerability decision (``early`` is set for a refusal decided before it).
 
         ``model`` replaces the packaged decision model; ``decide_now=False`` stops at the features (fitting)."""
@@ -222,7 +226,7 @@ class Assistant:
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
         kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
-        draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose)
+        draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader)
         conflicts = self._add_conflicts(draft, text, store)
         rescue_dose(text, draft, store)
         rescue_value(kq, text, draft, store, s.rules.value_coverage,
@@ -236,9 +240,23 @@ class Assistant:
         return Assessment(question, q, res, it, notices, store, draft, ev, decision, related, timings, t_start,
                           conflicts=conflicts)
 
-    def ask(self, question: str, history: list[dict[str, Any]] | None = None, strategy: str | None = None) -> Answer:
-        """Answer ``question`` (raises InputError for empty or oversized input)."""
-        a = self.assess(question, history, strategy)
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None, strategy: str | None = None,
+            reader: str = "patient", llm: bool | None = None) -> Answer:
+        """Answer ``question`` (raises InputError for empty or oversized input).
+
+        ``llm``: let the configured language model write the answer (None: when one is configured); every
+        sentence it writes is checked, and the quoted answer is shown instead when too little passes."""
+        a = self.assess(question, history, strategy, reader=reader)
+        ans = self._extractive(a)
+        if self.uses_llm(llm) and ans.status == "answered" and (a.decision and a.decision.status == "answer"):
+            return self._generated(ans, a, history or [], reader)
+        return ans
+
+    def uses_llm(self, llm: bool | None = None) -> bool:
+        return self.settings.llm.provider != "none" if llm is None else llm
+
+    def _extractive(self, a: Assessment) -> Answer:
+        question = a.question
         if a.early is not None:
             return a.early
         assert a.store is not None and a.draft is not None and a.decision is not None and a.resolved is not None
@@ -282,6 +300,75 @@ class Assistant:
             status = "partial"
         return Answer(question, body, status, citations, notices, {**verdict.to_dict(), **shown}, timings,
                       a.related)
+
+    def chat_model(self) -> Any:
+        """The configured LangChain chat model, made on first use (ConfigError when none is configured)."""
+        from .generate import chat_model
+
+        if self._chat is None:
+            cfg = self.settings.llm
+            if cfg.provider == "none":
+                raise ConfigError("No language model is configured: set llm.provider (ASSISTANT_LLM__PROVIDER) "
+                                  "to openai or ollama, with llm.base_url and llm.model.")
+            try:
+                self._chat = chat_model(cfg)
+            except ImportError as exc:
+                raise ConfigError(f"The {cfg.provider} provider needs a package that is not installed: {exc.name}. "
+                                  "Run `make setup`.") from None
+        return self._chat
+
+    def _model_passages(self, ans: Answer, a: Assessment) -> tuple[list[Citation], dict[int, CitedText]]:
+        """The passages the model is given: the answer's citations, then the draft's next candidates."""
+        store, draft = a.store, a.draft
+        assert store is not None and draft is not None
+        seen = {(c.doc_id, c.start, c.end) for c in ans.citations}
+        pool = list(ans.citations) + [c for c in draft.citations if (c.doc_id, c.start, c.end) not in seen]
+        out = [replace(c, n=i) for i, c in enumerate(pool[:self.settings.llm.passages], 1)]
+        cited = {c.n: CitedText(c.n, c.quote, c.doc_id, store.docs[c.doc_id].audience_age,
+                                f"{c.section.replace(' > ', '. ')}. {_about_doc(store.docs[c.doc_id].audience_age)}")
+                 for c in out}
+        return out, cited
+
+    def generate(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str = "patient",
+                 stream: bool = True) -> Iterator[tuple[Statement | None, Generated, list[Citation]]]:
+        """The model's checked sentences for an extractive answer ``ans``, as :func:`generate.write` yields them."""
+        from .generate import Generated, messages, write
+
+        cfg = self.settings.llm
+        citations, cited = self._model_passages(ans, a)
+        try:
+            model = self.chat_model()
+        except ConfigError as exc:
+            yield None, Generated(cfg.model, fallback=str(exc)), citations
+            return
+        hist = clean_history(history, self.settings.input.max_history_turns, self.settings.input.max_history_chars)
+        resolved = ans.verdict.get("resolved", {}).get("resolved") or ans.question
+        msgs = messages(resolved, hist, citations, reader)
+        for st, g in write(model, msgs, cited, self.settings.rules.paraphrase_support, cfg.min_kept,
+                           f"llm:{cfg.model or cfg.provider}", stream=stream):
+            yield st, g, citations
+
+    def _generated(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str) -> Answer:
+        """The model's answer when enough of it passes the checks, else ``ans`` with a notice saying why."""
+        final = None
+        for st, g, citations in self.generate(ans, a, history, reader, stream=False):
+            if st is None:
+                final = (g, citations)
+        assert final is not None
+        g, citations = final
+        llm_verdict = {"model": g.model, "written": g.written, "kept": len(g.kept), "fallback": g.fallback,
+                       "removed": [asdict(v) for v in g.removed], "first_ms": g.first_ms, "total_ms": g.total_ms}
+        if g.fallback:
+            out = replace(ans, notices=[*ans.notices, Notice("fallback", phrases.LLM_FALLBACK.format(
+                reason=g.fallback))], verdict={**ans.verdict, "llm": llm_verdict})
+            out.timings_ms = {**ans.timings_ms, "llm": g.total_ms}
+            return out
+        statements, cits = renumber(g.kept, citations)
+        verdict = {**ans.verdict, "ok": True, "checked": len(g.checked), "passed": len(g.kept),
+                   "sentences": [asdict(v) for v in g.checked], "removed": [asdict(v) for v in g.removed],
+                   "llm": llm_verdict}
+        return replace(ans, answer=render(statements), citations=cits, verdict=verdict,
+                       timings_ms={**ans.timings_ms, "llm": g.total_ms}, composer=g.model)
 
     def _evidence(self, q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft: Draft,
                   store: Store) -> Evidence:
@@ -448,3 +535,7 @@ def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[li
 
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
+
+
+def _about_doc(audience: str) -> str:
+    return f"This source is written about {audience}." if audience in ("children", "adults") else ""

@@ -95,6 +95,7 @@ class CitedText:
     text: str
     doc_id: str = ""
     audience_age: str = ""
+    context: str = ""  # its section and whom its document is about: what a paraphrase may lean on
 
 
 @dataclass
@@ -236,13 +237,54 @@ def check_qualifiers(sentence: str, cited: str) -> RuleResult:
     return RuleResult("qualifiers", True)
 
 
-def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float) -> SentenceVerdict:
+# Words a faithful paraphrase adds without adding a claim ("Children get 52 mg/m2 a day" from "the dosage is
+# 52 mg/m2/day"): verbs of giving and using, pronouns, connectives.  Numbers, units, drugs, negations,
+# qualifiers and populations are checked strictly by their own rules whatever this list says.
+PARAPHRASE_GLUE = frozenset("""get gets getting got given give gives giving receive receives received receiving
+use used uses using treat treated treats treating people patient patients person someone can may also like
+called known means mean meaning which who whom whose this that these those they them their there its it per each
+about both source sources passage passages say says said state states stated report reports reported according
+show shows showed shown found find finds was were is are be been being has have had do does did done an the a
+of to in on at by for with as from or and but than then so such some any other another one ones""".split())
+
+
+def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
+    """Like :func:`support_coverage`, forgiving glue words and lay words the vocabulary maps onto the text."""
+    from .vocabulary import load_vocabulary
+
+    have, stems = _words_and_stems(normalise(cited))
+    bridged = set()
+    for group, name in load_vocabulary().lexicon.find(sentence):
+        if any(all(t in have or light_stem(t) in stems for t in tokenize(n)) for n in group.names if tokenize(n)):
+            bridged.update(tokenize(name))
+    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and t not in PARAPHRASE_GLUE]
+    if not words:
+        return 1.0, []
+    missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged]
+    return 1 - len(missing) / len(words), missing
+
+
+def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float,
+                    paraphrase: bool = False) -> SentenceVerdict:
+    """All sentence rules for one statement.  ``paraphrase`` (a sentence a model wrote): the support rule reads
+    the cited text with its context and forgives glue and bridged lay words; the other rules stay strict
+    (numbers and qualifiers against the quote alone)."""
     results = [check_citation(stmt, cited)]
     if results[0].ok:
         text = normalise("\n".join(cited[n].text for n in stmt.cites))
         sent = normalise(stmt.text)
-        results += [check_support(sent, text, support_threshold), check_numbers(sent, text),
-                    check_drugs(sent, text), check_qualifiers(sent, text), check_population(sent, text)]
+        if paraphrase:
+            wide = normalise("\n".join(f"{cited[n].context}\n{cited[n].text}" for n in stmt.cites))
+            cov, missing = paraphrase_coverage(sent, wide)
+            support = RuleResult("support", cov >= support_threshold,
+                                 f"{cov:.0%} of content words found" if cov >= support_threshold else
+                                 f"only {cov:.0%} of its content words are in the cited text "
+                                 f"(missing: {', '.join(missing[:6])})")
+            results += [support, check_numbers(sent, text), check_drugs(sent, wide), check_qualifiers(sent, text),
+                        check_population(sent, wide)]
+        else:
+            results += [check_support(sent, text, support_threshold), check_numbers(sent, text),
+                        check_drugs(sent, text), check_qualifiers(sent, text), check_population(sent, text)]
     return SentenceVerdict(stmt.text, list(stmt.cites), all(r.ok for r in results), results)
 
 

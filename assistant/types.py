@@ -134,6 +134,7 @@ class Answer:
     verdict: dict[str, Any] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     related: list[dict[str, str]] = field(default_factory=list)
+    composer: str = "extractive"  # or "llm:<model>" when a language model wrote the (checked) answer
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,4 +146,5 @@ class Answer:
             "verdict": self.verdict,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "related": self.related,
+            "composer": self.composer,
         }

@@ -237,3 +237,10 @@ def test_fear_with_a_real_question_gets_a_support_notice_and_the_answer(fake_ass
                                       "Wh\u0430t d\u043es\u0435 \u043ef clofarabine is used?"])  # look-alike letters
 def test_english_questions_are_not_taken_for_another_language(question: str) -> None:
     assert not intent(question).foreign and not intent(question).feeling
+
+
+def test_a_sentence_referring_back_is_about_its_context_too(fake_assistant) -> None:  # noqa: ANN001
+    """"In this patient population [children], the dosage is ...; adult patients are treated at a lower dose"."""
+    store = fake_assistant.store
+    clo = _unit(store, "In this patient population, the dosage is 52 mg/m2/day")
+    assert population(clo, store, referent(clo, store)).population == ""  # both groups: no label either way

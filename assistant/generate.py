@@ -1,0 +1,142 @@
+"""The generative composer: a chat model reached through LangChain writes the answer from numbered passages,
+and every sentence it writes is checked by the rules against the passages it cites before anyone sees it.
+
+    passages (the extractive draft's citations, exact spans)  ->  messages (phrases.LLM_*)  ->  chat model
+             ->  sentences as they complete  ->  rules.check_statement (paraphrase-aware support)  ->  kept / removed
+
+The model never decides whether to answer: the answerability decision runs first, and an abstention stays an
+abstention.  Any fault of the model (a server that is down, slow past ``timeout_s``, an error, garbage, no
+citations, citations to passages it was not given, too few sentences surviving the checks) gives ``Generated``
+with ``fallback`` set: the caller shows the extractive answer with a notice instead, never an unchecked sentence.
+``langchain_openai`` / ``langchain_ollama`` are imported only when a model is configured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import phrases
+from .config import LLMSettings
+from .rules import CitedText, SentenceVerdict, check_statement, parse_answer
+from .types import Citation, Statement
+
+SENTENCE_END = re.compile(r"(?<=[.!?])(\s*\[\d+(?:\s*,\s*\d+)*\])*\s+(?=[A-Z(\-*•])|\n+")
+
+
+@dataclass
+class Generated:
+    """What the model wrote, after the checks."""
+
+    model: str
+    kept: list[Statement] = field(default_factory=list)
+    removed: list[SentenceVerdict] = field(default_factory=list)
+    checked: list[SentenceVerdict] = field(default_factory=list)
+    written: int = 0
+    fallback: str = ""  # why the extractive answer is shown instead ("" when the model's answer is used)
+    first_ms: float | None = None  # time to the first verified sentence
+    total_ms: float = 0.0
+    raw: str = ""
+
+
+def chat_model(cfg: LLMSettings) -> Any:
+    """The LangChain chat model the settings name (imported here: the default needs neither package)."""
+    key = os.environ.get(cfg.api_key_env, "") if cfg.api_key_env else ""
+    if cfg.provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(base_url=cfg.base_url or None, model=cfg.model or "default", api_key=key or "none",
+                          temperature=cfg.temperature, timeout=cfg.timeout_s, max_tokens=cfg.max_tokens,
+                          max_retries=0)
+    if cfg.provider == "ollama":
+        from langchain_ollama import ChatOllama
+
+        return ChatOllama(base_url=cfg.base_url or None, model=cfg.model, temperature=cfg.temperature,
+                          num_predict=cfg.max_tokens, client_kwargs={"timeout": cfg.timeout_s})
+    raise ValueError(f"no language model configured (llm.provider = {cfg.provider!r})")
+
+
+def messages(question: str, history: list[dict[str, str]], citations: list[Citation], reader: str) -> list[Any]:
+    """System prompt, the conversation as chat messages, then the numbered passages and the question."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    out: list[Any] = [SystemMessage(phrases.LLM_SYSTEM + " " + phrases.LLM_READER.get(reader, ""))]
+    for turn in history:
+        cls = HumanMessage if turn["role"] == "user" else AIMessage
+        out.append(cls(turn["content"]))
+    blocks = "\n\n".join(f"[{c.n}] {c.quote.strip()}" for c in citations)
+    out.append(HumanMessage(phrases.LLM_USER.format(passages=blocks, question=question,
+                                                    not_covered=phrases.NOT_COVERED)))
+    return out
+
+
+def sentences(chunks: Iterable[str]) -> Iterator[str]:
+    """Complete sentences (with their trailing [n] markers) as the chunks of a stream arrive."""
+    buf = ""
+    for chunk in chunks:
+        buf += chunk
+        while True:
+            m = SENTENCE_END.search(buf)
+            if not m:
+                break
+            head, buf = buf[:m.end()], buf[m.end():]
+            if head.strip():
+                yield head.strip()
+    if buf.strip():
+        yield buf.strip()
+
+
+def _text(chunk: Any) -> str:
+    content = getattr(chunk, "content", chunk)
+    if isinstance(content, list):  # content parts
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return content if isinstance(content, str) else ""
+
+
+def write(model: Any, msgs: list[Any], cited: dict[int, CitedText], support_threshold: float, min_kept: float,
+          name: str, stream: bool = True) -> Iterator[tuple[Statement | None, Generated]]:
+    """Run the model; yield (statement, state) for each sentence that passes as it completes, then (None, final).
+
+    Only sentences that passed are ever yielded; ``state.fallback`` in the last item says when the caller must
+    show the extractive answer instead (then nothing yielded before it should stay on screen)."""
+    g = Generated(name)
+    t0 = time.perf_counter()
+    try:
+        chunks = (_text(c) for c in model.stream(msgs)) if stream else iter([_text(model.invoke(msgs))])
+        for sent in sentences(chunks):
+            g.raw += sent + " "
+            if sent.strip() == phrases.NOT_COVERED or phrases.NOT_COVERED[:40] in sent:
+                g.fallback = "the model found that the passages do not answer the question"
+                break
+            for st in parse_answer(sent):
+                g.written += 1
+                verdict = check_statement(st, cited, support_threshold, paraphrase=True)
+                g.checked.append(verdict)
+                if verdict.ok:
+                    g.kept.append(st)
+                    if g.first_ms is None:
+                        g.first_ms = (time.perf_counter() - t0) * 1000
+                    yield st, g
+                else:
+                    g.removed.append(verdict)
+    except Exception as exc:  # noqa: BLE001 - any fault of the model or its server: the extractive answer
+        g.fallback = f"the language model failed ({type(exc).__name__}: {str(exc)[:160]})"
+    g.total_ms = (time.perf_counter() - t0) * 1000
+    if not g.fallback:
+        g.fallback = judge(g, min_kept)
+    yield None, g
+
+
+def judge(g: Generated, min_kept: float) -> str:
+    """Why the model's answer cannot be used ("" when it can)."""
+    if not g.written:
+        return "the language model wrote no sentence"
+    if not g.kept:
+        return "none of the language model's sentences passed the checks"
+    if len(g.kept) < min_kept * g.written:
+        return f"only {len(g.kept)} of the language model's {g.written} sentences passed the checks"
+    return ""

@@ -1,0 +1,156 @@
+"""The generative composer with LangChain's fake chat models: what passes is shown, anything else falls back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from assistant import phrases
+from assistant.config import Settings
+from assistant.errors import ConfigError
+from assistant.generate import Generated, judge, messages, sentences
+from assistant.rules import CitedText, check_statement
+from assistant.types import Citation, Statement
+
+Q = "What dose of clofarabine is used in children?"
+
+
+class Broken(FakeListChatModel):
+    """A server that is down."""
+
+    def _call(self, *args: Any, **kwargs: Any) -> str:
+        raise ConnectionError("connection refused")
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("connection refused")
+
+
+def _with_model(assistant: Any, model: Any) -> Any:
+    assistant._chat = model
+    return assistant
+
+
+@pytest.fixture
+def llm_assistant(fake_assistant: Any) -> Any:
+    saved = fake_assistant._chat
+    yield fake_assistant
+    fake_assistant._chat = saved
+
+
+def _extractive(assistant: Any) -> Any:
+    return assistant.ask(Q, llm=False)
+
+
+def test_a_faithful_model_answer_is_shown_with_its_citations(llm_assistant: Any) -> None:
+    base = _extractive(llm_assistant)
+    dose = next(c for c in base.citations if "52 mg/m2/day" in c.quote)
+    quote = " ".join(dose.quote.split())
+    said = "In this patient population, the dosage is 52 mg/m2/day IV over 2 h for 5 d"
+    assert said in quote
+    n = base.citations.index(dose) + 1
+    model = FakeListChatModel(responses=[f"Children get 52 mg/m2/day IV over 2 h for 5 d [{n}]."])
+    ans = _with_model(llm_assistant, model).ask(Q, llm=True)
+    assert ans.composer.startswith("llm:") and "52 mg/m2/day" in ans.answer
+    assert ans.citations and ans.citations[0].quote == dose.quote  # the span is the passage's exact span
+    assert ans.verdict["llm"]["kept"] == 1 and ans.verdict["removed"] == []
+
+
+def test_a_lying_model_is_never_shown_and_the_quoted_answer_comes_back_with_a_notice(llm_assistant: Any) -> None:
+    base = _extractive(llm_assistant)
+    n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
+    model = FakeListChatModel(responses=[f"Children get 62 mg/m2/day for 5 days [{n}]. Clofarabine cures "
+                                         f"everyone [{n}]."])
+    ans = _with_model(llm_assistant, model).ask(Q, llm=True)
+    assert ans.composer == "extractive" and ans.answer == base.answer
+    assert "62 mg" not in ans.answer and any(x.kind == "fallback" for x in ans.notices)
+    removed = ans.verdict["llm"]["removed"]
+    assert len(removed) == 2 and any("62" in r["sentence"] for r in removed)
+    reasons = [x["reason"] for r in removed for x in r["results"] if not x["ok"]]
+    assert any("not in the cited text" in x for x in reasons)
+
+
+@pytest.mark.parametrize("reply", [
+    "Clofarabine is a drug for children with ALL.",  # never cites
+    "Clofarabine is given at 52 mg/m2/day [9].",  # cites a passage it was not given
+    "",  # writes nothing
+    "%%%% ###",  # garbage
+    phrases.NOT_COVERED,  # says the passages do not answer (the decision said they do: quote them instead)
+])
+def test_no_citation_a_wrong_citation_nothing_or_garbage_falls_back(llm_assistant: Any, reply: str) -> None:
+    base = _extractive(llm_assistant)
+    ans = _with_model(llm_assistant, FakeListChatModel(responses=[reply])).ask(Q, llm=True)
+    assert ans.composer == "extractive" and ans.answer == base.answer
+    assert any(x.kind == "fallback" for x in ans.notices)
+
+
+def test_a_server_that_is_down_falls_back_without_an_error(llm_assistant: Any) -> None:
+    ans = _with_model(llm_assistant, Broken(responses=["x"])).ask(Q, llm=True)
+    assert ans.status == "answered" and ans.composer == "extractive"
+    fallback = next(x for x in ans.notices if x.kind == "fallback")
+    assert "ConnectionError" in fallback.text
+
+
+def test_the_model_never_overrides_an_abstention(llm_assistant: Any) -> None:
+    model = FakeListChatModel(responses=["Venetoclax cures AML [1]."])
+    ans = _with_model(llm_assistant, model).ask("Is venetoclax plus azacitidine used for relapsed AML?", llm=True)
+    assert ans.status in ("abstained", "refused", "partial") and "Venetoclax cures" not in ans.answer
+
+
+def test_the_stream_yields_only_checked_sentences(llm_assistant: Any) -> None:
+    base = _extractive(llm_assistant)
+    n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
+    model = FakeListChatModel(responses=[f"Children get 52 mg/m2/day IV over 2 h for 5 d [{n}]. "
+                                         f"They get 99 mg [{n}]."])
+    a = llm_assistant.assess(Q)
+    shown = [st.text for st, g, _ in _with_model(llm_assistant, model).generate(base, a, []) if st is not None]
+    assert shown == ["Children get 52 mg/m2/day IV over 2 h for 5 d."]
+
+
+def test_no_model_configured_is_a_clear_fallback_not_an_error(fake_assistant: Any) -> None:
+    assert fake_assistant.settings.llm.provider == "none"
+    with pytest.raises(ConfigError, match="llm.provider"):
+        type(fake_assistant)(fake_assistant.settings, fake_assistant.embedder).chat_model()
+
+
+# ----- pure parts ----------------------------------------------------------------------------------
+def test_sentences_complete_across_stream_chunks() -> None:
+    text = "Children get 52 mg/m2/day [1]. Adults get less [2].\nIt is given IV [1]."
+    chunks = [text[i:i + 3] for i in range(0, len(text), 3)]
+    assert list(sentences(chunks)) == ["Children get 52 mg/m2/day [1].", "Adults get less [2].",
+                                       "It is given IV [1]."]
+
+
+def test_the_prompt_numbers_the_passages_and_carries_the_history() -> None:
+    cits = [Citation(1, "c", "002", "T", "S", 0, 5, "Dose is 52 mg."), Citation(2, "d", "004", "T", "S", 0, 5, "X.")]
+    msgs = messages("What dose?", [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+                    cits, "clinician")
+    assert msgs[0].content.startswith(phrases.LLM_SYSTEM) and phrases.LLM_READER["clinician"] in msgs[0].content
+    assert [type(m).__name__ for m in msgs] == ["SystemMessage", "HumanMessage", "AIMessage", "HumanMessage"]
+    assert "[1] Dose is 52 mg.\n\n[2] X." in msgs[-1].content and "What dose?" in msgs[-1].content
+
+
+def test_judge_falls_back_when_too_little_passes() -> None:
+    g = Generated("m", kept=[Statement("a", [1])], written=3)
+    assert "only 1 of" in judge(g, 0.5) and judge(g, 0.3) == ""
+    assert judge(Generated("m"), 0.5) == "the language model wrote no sentence"
+
+
+@pytest.mark.parametrize(("sentence", "ok"), [
+    ("Children get 52 mg/m2/day for 5 days [1].", True),  # paraphrase leaning on the context
+    ("Kids receive 52 mg/m2/day over 2 h for 5 d [1].", True),  # a lay word the vocabulary bridges
+    ("Children get 52 mg/m2/day for 7 days [1].", False),  # a changed number
+    ("Children get 52 mcg/m2/day for 5 days [1].", False),  # a changed unit
+    ("Adults get 52 mg/m2/day for 5 days [1].", False),  # the wrong population
+    ("Children do not get 52 mg/m2/day for 5 days [1].", False),  # a flipped negation
+    ("Nelarabine is given at 52 mg/m2/day for 5 days [1].", False),  # a swapped drug
+])
+def test_the_paraphrase_rule_forgives_wording_but_not_facts(sentence: str, ok: bool) -> None:
+    from assistant.rules import parse_answer
+
+    cited = {1: CitedText(1, "Clofarabine is approved for pediatric patients aged 1-21 y with relapsed ALL. In this "
+                             "patient population, the dosage is 52 mg/m2/day IV over 2 h for 5 d.", "002", "general",
+                          "Clofarabine.")}
+    st = parse_answer(sentence)[0]
+    assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
