@@ -45,7 +45,7 @@ QUALIFIERS = {
     "at least": r"\bat least\b|≥|\bor more\b|\bminimum\b", "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|"
     r"\bor less\b|\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
-    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"\ball\b(?! patients)|\bevery\b|\balways\b",
+    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"(?-i:\b[Aa]ll\b)(?! patients)|\bevery\b|\balways\b",
     "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|\bfew\b|\bfewer\b",
     "may": r"\bmay\b|\bmight\b|\bcould\b|\bpossibly\b", "superior": r"\bsuperior\b|\bbetter\b|\bimproved\b",
     "inferior": r"\binferior\b|\bworse\b|\bpoorer\b|\blower\b", "higher": r"\bhigher\b|\bincreased?\b",
@@ -205,10 +205,56 @@ def check_population(sentence: str, cited: str) -> RuleResult:
 
 @lru_cache(maxsize=8192)
 def qualifiers(text: str) -> frozenset[str]:
-    """Qualifier kinds present in ``text`` (cached: statements, windows and cited texts repeat)."""
+    """Qualifier kinds present in ``text`` (cached: statements, windows and cited texts repeat).
+
+    The longest phrase wins where matches overlap: "no more than" is "at most", not also "no" and "more"."""
+    return longest_matches(text, gated=True)
+
+
+def longest_matches(text: str, gated: bool = True) -> frozenset[str]:
+    """The kinds of the non-overlapping qualifier matches, longest first (``gated``: skip patterns whose
+    literal gates are absent, a shortcut that must not change the result)."""
     low = text.lower()
-    return frozenset(name for name, (pattern, gates) in _QUAL.items()
-                     if (gates is None or any(g in low for g in gates)) and pattern.search(text))
+    spans = [(m.start(), m.end(), name) for name, (pattern, gates) in _QUAL.items()
+             if not gated or gates is None or any(g in low for g in gates) for m in pattern.finditer(text)]
+    taken: list[tuple[int, int]] = []
+    kinds = set()
+    for start, end, name in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+        if all(end <= a or start >= b for a, b in taken):
+            taken.append((start, end))
+            kinds.add(name)
+    return frozenset(kinds)
+
+
+# For a model's sentence the qualifiers are compared by what they mean, not by the word chosen: a hedge (may,
+# usually, about ...) may come or go; a negation, a limit, "only", "all", "rarely" and the direction of a
+# comparison may not.  "early"/"late" are left to the numbers rule ("second or later relapse" is no time).
+MEANING = {"not": "negation", "no": "negation", "only": "only", "rarely": "rarely", "all": "all",
+           "majority": "majority", "unknown": "unknown", "at least": "at least", "at most": "at most",
+           "more than": "up", "more": "up", "higher": "up", "superior": "up", "increase": "up", "large": "up",
+           "less than": "down", "less": "down", "inferior": "down", "decrease": "down", "small": "down",
+           "minority": "down"}
+JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
+
+
+def _meanings(text: str) -> frozenset[str]:
+    out = {MEANING[k] for k in qualifiers(text) if k in MEANING}
+    if JUST.search(text):
+        out.add("only" if "just" in text.lower() else "at most")
+    return frozenset(out)
+
+
+def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
+    """The qualifier rule for a model's sentence: the same meanings as the passage's best matching part."""
+    s, c = normalise(sentence), normalise(cited)
+    window = best_window(s, c)
+    mine, theirs = _meanings(s), _meanings(window)
+    added, dropped = mine - _meanings(c), theirs - mine
+    if added or dropped:
+        parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
+                ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else [])
+        return RuleResult("qualifiers", False, "; ".join(parts) + " compared with the source")
+    return RuleResult("qualifiers", True)
 
 
 
@@ -248,6 +294,12 @@ show shows showed shown found find finds was were is are be been being has have 
 of to in on at by for with as from or and but than then so such some any other another one ones""".split())
 
 
+# Units and number words: the numbers rule checks them, with their values, against the quote itself.
+UNIT_WORDS = frozenset("""mg mcg µg kg g gm m2 mg/m2 mcg/m2 mg/kg cgy gy day days daily d h hr hrs hour hours minute
+minutes min week weeks wk wks weekly month months mo year years yr yrs y percent per cent one two three four five six
+seven eight nine ten eleven twelve twenty thirty forty fifty half third quarter""".split())
+
+
 def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     """Like :func:`support_coverage`, forgiving glue words and lay words the vocabulary maps onto the text."""
     from .vocabulary import load_vocabulary
@@ -257,7 +309,8 @@ def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     for group, name in load_vocabulary().lexicon.find(sentence):
         if any(all(t in have or light_stem(t) in stems for t in tokenize(n)) for n in group.names if tokenize(n)):
             bridged.update(tokenize(name))
-    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and t not in PARAPHRASE_GLUE]
+    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and t not in PARAPHRASE_GLUE
+             and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS]
     if not words:
         return 1.0, []
     missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged]
@@ -267,8 +320,8 @@ def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
 def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float,
                     paraphrase: bool = False) -> SentenceVerdict:
     """All sentence rules for one statement.  ``paraphrase`` (a sentence a model wrote): the support rule reads
-    the cited text with its context and forgives glue and bridged lay words; the other rules stay strict
-    (numbers and qualifiers against the quote alone)."""
+    the cited text with its context and forgives glue and bridged lay words; the other rules stay strict,
+    against the quote alone (a hedge such as "may" may be dropped)."""
     results = [check_citation(stmt, cited)]
     if results[0].ok:
         text = normalise("\n".join(cited[n].text for n in stmt.cites))
@@ -280,8 +333,8 @@ def check_statement(stmt: Statement, cited: dict[int, CitedText], support_thresh
                                  f"{cov:.0%} of content words found" if cov >= support_threshold else
                                  f"only {cov:.0%} of its content words are in the cited text "
                                  f"(missing: {', '.join(missing[:6])})")
-            results += [support, check_numbers(sent, text), check_drugs(sent, wide), check_qualifiers(sent, text),
-                        check_population(sent, wide)]
+            results += [support, check_numbers(sent, text), check_drugs(sent, text),
+                        check_paraphrase_qualifiers(sent, text), check_population(sent, text)]
         else:
             results += [check_support(sent, text, support_threshold), check_numbers(sent, text),
                         check_drugs(sent, text), check_qualifiers(sent, text), check_population(sent, text)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -154,3 +155,18 @@ def test_the_paraphrase_rule_forgives_wording_but_not_facts(sentence: str, ok: b
                           "Clofarabine.")}
     st = parse_answer(sentence)[0]
     assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
+
+
+def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_caught(fake_assistant: Any) -> None:
+    """Issue 12 item 4 (targets: faithful kept >= 90 %, fabrications caught 100 %; not met yet, see README).
+
+    What holds today and must keep holding: every changed number, changed unit and citation to the wrong
+    passage is caught.  The figures for every label are printed for the report."""
+    from evals.adversarial import load, measure
+
+    items = load()
+    assert len(items) >= 200 and sum(i["label"] == "faithful" for i in items) >= 100
+    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
+    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    for label in ("number", "unit", "wrong_citation"):
+        assert m["labels"][label]["kept"] == 0, (label, m["misses"])
