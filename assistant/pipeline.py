@@ -252,6 +252,26 @@ class Assistant:
             return self._generated(ans, a, history or [], reader)
         return ans
 
+    def ask_stream(self, question: str, history: list[dict[str, Any]] | None = None, reader: str = "patient",
+                   llm: bool | None = None) -> Iterator[Answer]:
+        """Like :meth:`ask`, as a stream: with a language model, a partial answer after each sentence that has
+        passed the checks, then the final answer (the quoted one, with a notice, when the model's falls back).
+        Without one, the final answer only."""
+        a = self.assess(question, history, reader=reader)
+        ans = self._extractive(a)
+        if not (self.uses_llm(llm) and ans.status == "answered" and a.decision and a.decision.status == "answer"):
+            yield ans
+            return
+        kept: list[Statement] = []
+        for st, _g, citations in self.generate(ans, a, history or [], reader):
+            if st is None:
+                break
+            kept.append(st)
+            statements, cits = renumber(kept, citations)
+            yield replace(ans, answer=render(statements), citations=cits, composer=_g.model,
+                          verdict={**ans.verdict, "streaming": True})
+        yield self._generated(ans, a, history or [], reader, replay=_g, replay_citations=citations)
+
     def uses_llm(self, llm: bool | None = None) -> bool:
         return self.settings.llm.provider != "none" if llm is None else llm
 
@@ -348,13 +368,16 @@ class Assistant:
                            f"llm:{cfg.model or cfg.provider}", stream=stream):
             yield st, g, citations
 
-    def _generated(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str) -> Answer:
-        """The model's answer when enough of it passes the checks, else ``ans`` with a notice saying why."""
-        final = None
-        for st, g, citations in self.generate(ans, a, history, reader, stream=False):
-            if st is None:
-                final = (g, citations)
-        assert final is not None
+    def _generated(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str,
+                   replay: Generated | None = None, replay_citations: list[Citation] | None = None) -> Answer:
+        """The model's answer when enough of it passes the checks, else ``ans`` with a notice saying why
+        (``replay``: a generation already run, by :meth:`ask_stream`)."""
+        final = (replay, replay_citations or []) if replay is not None else None
+        if final is None:
+            for st, g, citations in self.generate(ans, a, history, reader, stream=False):
+                if st is None:
+                    final = (g, citations)
+        assert final is not None and final[0] is not None
         g, citations = final
         llm_verdict = {"model": g.model, "written": g.written, "kept": len(g.kept), "fallback": g.fallback,
                        "removed": [asdict(v) for v in g.removed], "first_ms": g.first_ms, "total_ms": g.total_ms}

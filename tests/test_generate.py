@@ -170,3 +170,20 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
+
+
+def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
+    base = _extractive(llm_assistant)
+    n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
+    reply = (f"Children get 52 mg/m2/day IV over 2 h for 5 d [{n}]. They get 99 mg [{n}]. "
+             f"In this patient population, the dosage is 52 mg/m2/day IV over 2 h for 5 d [{n}].")
+    steps = list(_with_model(llm_assistant, FakeListChatModel(responses=[reply])).ask_stream(Q, llm=True))
+    assert len(steps) == 3  # two sentences passed (one at a time), then the final answer
+    assert steps[0].answer.count("[1]") == 1 and "99 mg" not in " ".join(s.answer for s in steps)
+    assert steps[-1].composer.startswith("llm:") and steps[-1].verdict["llm"]["kept"] == 2
+    assert [r["sentence"] for r in steps[-1].verdict["removed"]] == ["They get 99 mg."]
+
+
+def test_ask_stream_without_a_model_is_the_quoted_answer(fake_assistant: Any) -> None:
+    steps = list(fake_assistant.ask_stream(Q, llm=False))
+    assert len(steps) == 1 and steps[0].composer == "extractive"
