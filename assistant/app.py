@@ -1,7 +1,8 @@
 """The Gradio chat UI: wiring only; every answer comes from ``Assistant.ask``.
 
-    Chat tab    chatbot (answers streamed, then shown with notices, [n] links, sources, verdict)
-                + citation panel (the cited sentence <mark>ed inside its passage) + feedback
+    Chat tab    chatbot (answers streamed, then shown from their start with notices, [n] links, sources,
+                verdict, and Helpful / Not helpful under each) + citation panel (the cited sentence <mark>ed
+                inside its passage; a drawer over the chat on a phone) + example chips that ask at once
     Lookup tab  a passage / sentence / reference ("004:7") by id, and a word search
     API         /ask (question, history_json) -> the answer JSON
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import secrets
 import socket
 import sys
 import time
@@ -23,7 +26,9 @@ from . import phrases
 from .errors import AssistantError, ConfigError, InputError
 from .feedback import FeedbackStore
 from .render import (  # noqa: F401 - re-exported for callers of assistant.app
+    APP_CSS,
     CARD_CSS,
+    NOTICE_LABELS,
     PANEL_EMPTY,
     TARGET,
     _card,
@@ -42,47 +47,165 @@ PATIENT_EXAMPLES = ["My child's leukemia came back. What are the treatment optio
                     "What is CAR-T therapy and who can get it?"]
 CLINICIAN_EXAMPLES = ["Clofarabine dose in pediatric R/R ALL?", "InO vs standard chemo CR rate?",
                       "Is Marqibo still available?"]
-_THUMB = ('data:image/svg+xml;utf8,<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
-          '<path fill="%23666" d="{}"/></svg>')
-THUMB_UP = _THUMB.format("M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 "
-                         "1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c"
-                         ".09-.23.14-.47.14-.73v-2z")
-THUMB_DOWN = _THUMB.format("M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l"
-                           "-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1"
-                           "-.9-2-2-2zm4 0v12h4V3h-4z")
+VOTE = re.compile(r"^(\d+)\|(-?1)(?:\|\d+)?$")  # "<answer idx>|<+1 or -1>|<click counter>" from #vote-target
+COUNTER_FROM = 0.8  # the question box's counter shows from this share of input.max_question_chars
+EMPTY_WARNING = "⚠ " + _esc(phrases.ERROR_EMPTY)
 
-# A click on any "#src-..." link in the chat writes its id (plus a counter, so a second click on the same
-# link is still a change) into the hidden #citation-target textbox; Gradio then fires its .change event.
-CLICK_JS = """
-if (!window.__citationClicks) {
-  window.__citationClicks = 1;
+# Loaded once with the citation panel:
+# - the page's CSS (render.APP_CSS) goes into <head>;
+# - a click on a "#src-..." link in the chat writes its id (plus a counter, so a second click on the same link
+#   is still a change) into the hidden #citation-target, and one on a "#vote-<idx>-up|down" link under an answer
+#   writes "<idx>|<+1|-1>|<counter>" into #vote-target; Gradio then fires their .change events;
+# - a MutationObserver marks each notice with its kind (class notice-urgent, ...), shows the stored votes as
+#   pressed buttons, and scrolls a new question, then its finished answer, to the top of the chat (the chat's
+#   own autoscroll is off: it showed an answer from its end, its notices out of sight);
+# - below 768 px the source column is a drawer: a new passage in the panel opens it over the chat, with the
+#   cited sentence in view; its Close button, Escape or a tap outside it closes it.
+UI_JS = """
+const ui = window.__allUi || (window.__allUi = {clicks: 1, votes: {}, seen: 0, settled: 0, want: false,
+  shown: null});
+if (!ui.ready) {
+  ui.ready = true;
+  const css = document.createElement('style');
+  css.id = 'app-css';
+  css.textContent = __CSS__;
+  document.head.appendChild(css);
+  const KINDS = __KINDS__, PROMPT = __PROMPT__, STORED = __STORED__;
+  const phone = () => window.matchMedia('(max-width: 767px)').matches;
+  const drawer = () => document.getElementById('source-column');
+  const scroller = (el) => {
+    let box = el.parentElement;
+    while (box && !(box.scrollHeight > box.clientHeight && /auto|scroll/.test(getComputedStyle(box).overflowY))) {
+      box = box.parentElement;
+    }
+    return box;
+  };
+  const setBox = (id, value) => {
+    const box = document.querySelector('#' + id + ' textarea, #' + id + ' input');
+    if (!box) return;
+    box.value = value;
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+  };
+  const showStart = (el) => {  // el's top at the top of the chat, and the chat in the window
+    const box = scroller(el);
+    if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 36;
+    const chat = document.getElementById('chat').getBoundingClientRect();
+    if (chat.top < 0 || (phone() && chat.bottom > window.innerHeight)) window.scrollBy(0, chat.top - 8);
+  };
+  ui.closeSource = () => { const d = drawer(); if (d) d.classList.remove('open'); };
+  ui.openSource = () => {
+    const d = drawer(), mark = d && d.querySelector('mark.cited');
+    if (!d) return;
+    if (phone()) d.classList.add('open');
+    if (!mark) return;
+    const box = phone() ? d : mark.closest('.passage');
+    const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+    if (m.top < b.top || m.bottom > b.bottom) box.scrollTop += m.top - b.top - Math.min(80, b.height / 4);
+  };
+  ui.decorate = () => {
+    ui.pending = false;
+    const chat = document.getElementById('chat');
+    if (!chat) return;
+    for (const q of chat.querySelectorAll('blockquote:not(.notice)')) {
+      const label = q.querySelector('strong');
+      q.classList.add('notice', 'notice-' + ((label && KINDS[label.textContent.trim()]) || 'note'));
+    }
+    for (const a of chat.querySelectorAll('a[href^="#vote-"]')) {
+      const m = a.getAttribute('href').match(/^#vote-(\\d+)-(up|down)$/);
+      const on = String(!!m && ui.votes[m[1]] === (m[2] === 'up' ? 1 : -1));
+      if (a.getAttribute('aria-pressed') !== on) a.setAttribute('aria-pressed', on);
+      a.setAttribute('role', 'button');
+      const prompt = a.parentElement.querySelector('.vote-prompt');  // says what a stored vote keeps
+      const said = m && ui.votes[m[1]] !== undefined ? STORED : PROMPT;
+      if (prompt && prompt.textContent !== said) prompt.textContent = said;
+    }
+    const msgs = [...chat.querySelectorAll('[data-testid="user"], [data-testid="bot"]')];
+    const done = msgs.filter((m) => m.querySelector('a[href^="#vote-"]'));
+    if (msgs.length < ui.seen || done.length < ui.settled) ui.seen = ui.settled = 0;  // the chat was cleared
+    if (msgs.length > ui.seen) showStart(msgs[ui.seen]);
+    if (done.length > ui.settled) {  // a finished answer from its start; its question too if all fits
+      const bot = done[done.length - 1], prev = msgs[msgs.indexOf(bot) - 1], box = scroller(bot);
+      const notes = bot.querySelectorAll('blockquote'), last = notes.length ? notes[notes.length - 1] : bot;
+      const end = notes.length ? last.getBoundingClientRect().bottom : bot.getBoundingClientRect().top + 120;
+      const fits = prev && prev.dataset.testid === 'user' && box &&
+        end - prev.getBoundingClientRect().top < box.clientHeight - 48;
+      showStart(fits ? prev : bot);
+    }
+    ui.seen = msgs.length;
+    ui.settled = done.length;
+  };
+  new MutationObserver(() => {
+    if (!ui.pending) { ui.pending = true; requestAnimationFrame(ui.decorate); }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+  document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') ui.closeSource(); });
   document.addEventListener('click', (ev) => {
-    const link = ev.target instanceof Element ? ev.target.closest('a[href^="#src-"]') : null;
+    const t = ev.target instanceof Element ? ev.target : null;
+    const d = drawer();
+    if (d && t && d.classList.contains('open') && !d.contains(t)) ui.closeSource();
+    const link = t ? t.closest('a[href^="#src-"], a[href^="#vote-"]') : null;
     if (!link) return;
     ev.preventDefault();
     ev.stopPropagation();
-    const box = document.querySelector('#citation-target textarea, #citation-target input');
-    if (!box) return;
-    box.value = link.getAttribute('href').slice(1) + '|' + (window.__citationClicks++);
-    box.dispatchEvent(new Event('input', {bubbles: true}));
+    const href = link.getAttribute('href').slice(1), n = ui.clicks++;
+    const vote = href.match(/^vote-(\\d+)-(up|down)$/);
+    if (vote) {
+      setBox('vote-target', vote[1] + '|' + (vote[2] === 'up' ? '1' : '-1') + '|' + n);
+    } else {  // opened when the panel's new content is in; at once when it already holds this citation
+      ui.want = href;
+      setBox('citation-target', href + '|' + n);
+      if (ui.shown === href) ui.openSource();
+    }
   }, true);
 }
-"""
+watch('value', () => {
+  ui.shown = ui.want || null;
+  if (ui.want) { ui.want = false; ui.openSource(); }
+});
+""".replace("__CSS__", json.dumps(APP_CSS)).replace("__PROMPT__", json.dumps(phrases.VOTE_PROMPT)).replace(
+    "__STORED__", json.dumps(phrases.VOTE_STORED)).replace(
+    "__KINDS__", json.dumps({label.split("**")[1]: kind for kind, label in NOTICE_LABELS.items()}))
+# The question box's counter (no server round trip): from COUNTER_FROM of the limit, red past it.
+COUNTER_JS = """(v) => {
+  const n = (v || '').length, limit = __LIMIT__;
+  if (n < limit * __FROM__) return '';
+  const fmt = (x) => x.toLocaleString('en-US');
+  const text = (n > limit ? __OVER__ : __COUNT__).replace('{length}', fmt(n)).replace('{limit}', fmt(limit));
+  return '<div class="counter' + (n > limit ? ' over' : '') + '" aria-live="polite">' + text + '</div>';
+}"""
+VOTE_STATE_JS = "(v) => { const ui = window.__allUi; if (ui) { ui.votes = JSON.parse(v || '{}'); ui.decorate(); } }"
+CLOSE_JS = "() => { if (window.__allUi) window.__allUi.closeSource(); }"
+
+
+def vote_bar(idx: int) -> str:
+    """The Helpful / Not helpful buttons under answer ``idx`` (links that UI_JS turns into votes)."""
+    return (f'<span class="vote-prompt">{_esc(phrases.VOTE_PROMPT)}</span> '
+            f"[{phrases.VOTE_LABELS[1]}](#vote-{idx}-up) [{phrases.VOTE_LABELS[-1]}](#vote-{idx}-down)")
+
+
+def _text(message: Any) -> str:
+    """A chat message's text, whether Gradio sends its content as a string or as [{"type": "text", ...}]."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
 
 
 # ----- event handlers (plain methods: the UI wires them, the tests call them) -----------------------
 
 
 class Handlers:
-    """What each UI event does; ``session`` is the per-browser State {"turns": [...], "answers": {idx: dict}}."""
+    """What each UI event does; ``session`` is the per-browser State {"id": ..., "turns": [...],
+    "answers": {idx: dict}} (``id``, made on the first question, keys each answer's feedback row)."""
 
     def __init__(self, assistant: Any, feedback: FeedbackStore, delay: float = 0.02) -> None:
         self.assistant, self.feedback, self.delay = assistant, feedback, delay
 
     def respond(self, message: str, chat: list[dict[str, Any]], session: dict[str, Any]):  # noqa: ANN201
-        """Stream one answer into the chat: a placeholder, growing text, then the formatted message."""
-        chat = list(chat or [])
-        session = {"turns": list(session.get("turns", [])), "answers": dict(session.get("answers", {}))}
+        """Stream one answer into the chat: a placeholder, growing text, then the formatted message with the
+        vote buttons under it.  An earlier "please type a question" warning is dropped (one at most)."""
+        chat = [m for m in chat or [] if _text(m) != EMPTY_WARNING]
+        session = {"id": session.get("id") or secrets.token_hex(8), "turns": list(session.get("turns", [])),
+                   "answers": dict(session.get("answers", {}))}
         question = message or ""
         if question.strip():
             chat.append({"role": "user", "content": _esc(question)})
@@ -106,8 +229,13 @@ class Handlers:
             chat[-1] = {"role": "assistant", "content": _esc(growing) + " …"}
             yield "", chat, session
             time.sleep(self.delay)
-        chat[-1] = {"role": "assistant", "content": render_answer(ans, idx)}
+        chat[-1] = {"role": "assistant", "content": render_answer(ans, idx) + "\n\n" + vote_bar(idx)}
         yield "", chat, session
+
+    def example(self, question: str, chat: list[dict[str, Any]], session: dict[str, Any]):  # noqa: ANN201
+        """An example chip: ask its question at once (what is in the question box stays there)."""
+        for _box, shown, state in self.respond(question, chat, session):
+            yield shown, state
 
     def show_citation(self, target: str, session: dict[str, Any]) -> str:
         """``target`` is "src-<answer idx>-<n>" (or "-r<k>" for a closest source), "|<counter>" optional."""
@@ -132,18 +260,53 @@ class Handlers:
             log.exception("showing a citation failed")
             return _card(phrases.ERROR_INTERNAL)
 
-    def rate(self, rating: int, comment: str, session: dict[str, Any]) -> tuple[str, str]:
-        """Store feedback on the latest answer; returns (comment box, confirmation)."""
+    def rate(self, rating: int, comment: str, session: dict[str, Any], idx: int | None = None,
+             old: int | None = None) -> tuple[str, str]:
+        """Store a vote on answer ``idx`` (the latest when None): one row per answer, so a second vote
+        updates that row; ``old`` is the vote it replaces.  Returns (comment box, the line saying what
+        was stored)."""
+        box, line, _ok = self._rate(rating, comment, session, idx, old)
+        return box, line
+
+    def vote(self, target: str, comment: str, session: dict[str, Any], votes: str) -> tuple[str, str, str]:
+        """A click on Helpful / Not helpful under an answer: ``target`` is "<answer idx>|<+1 or -1>|<counter>";
+        ``votes`` is the JSON {idx: vote} of this chat's stored votes, returned updated (the pressed buttons)."""
+        try:
+            shown = {str(k): int(v) for k, v in json.loads(votes or "{}").items()}
+        except (ValueError, TypeError, AttributeError):
+            shown = {}
+        m = VOTE.match((target or "").strip())
+        if not m:
+            return comment, phrases.FEEDBACK_GONE, json.dumps(shown)
+        idx, rating = int(m.group(1)), int(m.group(2))
+        box, line, ok = self._rate(rating, comment, session, idx, shown.get(str(idx)))
+        if ok:
+            shown[str(idx)] = rating
+        return box, line, json.dumps(shown)
+
+    def _rate(self, rating: int, comment: str, session: dict[str, Any], idx: int | None,
+              old: int | None) -> tuple[str, str, bool]:
         answers = session.get("answers") or {}
         if not answers:
-            return comment, "Ask a question first; feedback applies to the latest answer."
-        ans = answers[max(answers)]
+            return comment, phrases.FEEDBACK_FIRST, False
+        idx = max(answers) if idx is None else idx
+        ans = answers.get(idx)
+        if ans is None:
+            return comment, phrases.FEEDBACK_GONE, False
+        key = f"{session['id']}:{idx}" if session.get("id") else None
+        comment = (comment or "")[:4000]
         try:
-            self.feedback.add(ans["question"], ans, rating, (comment or "")[:4000])
+            self.feedback.add(ans["question"], ans, rating, comment, key=key)
         except Exception:
             log.exception("storing feedback failed")
-            return comment, "Sorry, the feedback could not be saved."
-        return "", "Thank you: your feedback on the latest answer was saved."
+            return comment, phrases.FEEDBACK_FAILED, False
+        question = _esc(ans["question"] if len(ans["question"]) <= 80 else ans["question"][:79] + "…")
+        vote = phrases.VOTE_LABELS[rating]
+        saved = (phrases.FEEDBACK_CHANGED.format(question=question, old=phrases.VOTE_LABELS[old], vote=vote)
+                 if old in phrases.VOTE_LABELS and old != rating
+                 else phrases.FEEDBACK_SAVED.format(question=question, vote=vote))
+        stored = phrases.FEEDBACK_STORED.format(comment=phrases.FEEDBACK_WITH_COMMENT if comment.strip() else "")
+        return "", f"{saved} {stored}", True
 
     def lookup(self, ref: str) -> str:
         try:
@@ -158,7 +321,7 @@ class Handlers:
         from .lookup import search
 
         try:
-            return render_hits(search(self.assistant.store, words, limit=20))
+            return render_hits(search(self.assistant.store, words, limit=20), words)
         except AssistantError as exc:
             return _card(exc.user_message())
         except Exception:
@@ -213,50 +376,80 @@ def build_app(assistant: Any) -> Any:
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Answers", elem_id="chat", height=540, feedback_options=None,
                                          buttons=["copy"], placeholder="Ask about relapsed or refractory ALL.",
-                                         group_consecutive_messages=False)
+                                         group_consecutive_messages=False, autoscroll=False)
+                    counter = gr.HTML("", elem_id="char-counter", js_on_load=None)  # above: in sight while typing
                     with gr.Row():
                         box = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
                                          scale=5, elem_id="question", max_lines=4, container=False)
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-button")
-                    with gr.Row(equal_height=True):
-                        # Icons as inline SVG data: URLs (Gradio takes a FileData dict as is): thumbs that
-                        # render without an emoji font, with no file to ship and nothing fetched.
-                        up = gr.Button("Helpful", icon={"path": "thumb-up.svg", "url": THUMB_UP},  # type: ignore[arg-type]
-                                       size="sm", elem_id="thumbs-up", min_width=60, scale=1)
-                        down = gr.Button("Not helpful", icon={"path": "thumb-down.svg", "url": THUMB_DOWN},  # type: ignore[arg-type]
-                                         size="sm", elem_id="thumbs-down", min_width=60, scale=1)
-                        comment = gr.Textbox(show_label=False, placeholder="Optional comment on the latest answer",
-                                             scale=3, elem_id="feedback-comment", max_lines=2, container=False)
-                    thanks = gr.Markdown(elem_id="feedback-status")
-                    with gr.Row():
-                        gr.Examples(PATIENT_EXAMPLES, inputs=box, label="Patients and families")
-                        gr.Examples(CLINICIAN_EXAMPLES, inputs=box, label="Clinicians")
-                with gr.Column(scale=2):
+                    comment = gr.Textbox(show_label=False, placeholder=phrases.COMMENT_PLACEHOLDER,
+                                         elem_id="feedback-comment", max_lines=2, container=False)
+                    thanks = gr.Markdown(phrases.FEEDBACK_NOTE, elem_id="feedback-status")
+                    chips = []
+                    with gr.Column(elem_id="examples"):
+                        for label, texts in (("Patients and families", PATIENT_EXAMPLES),
+                                             ("Clinicians", CLINICIAN_EXAMPLES)):
+                            gr.Markdown(f"**{label}**", elem_classes="examples-label")
+                            with gr.Row(elem_classes="example-row"):
+                                chips += [(gr.Button(t, size="sm", elem_classes="example-chip"), t) for t in texts]
+                with gr.Column(scale=2, elem_id="source-column"):
+                    close = gr.Button(phrases.SOURCE_CLOSE, size="sm", elem_id="close-source")
                     panel = gr.HTML(PANEL_EMPTY, label="Source", elem_id="citation-panel", css_template=CARD_CSS,
-                                    js_on_load=CLICK_JS, padding=True, container=True, show_label=True)
+                                    js_on_load=UI_JS, padding=True, container=True, show_label=True)
                     target = gr.Textbox(visible="hidden", elem_id="citation-target")
+                    vote_target = gr.Textbox(visible="hidden", elem_id="vote-target")
+                    votes = gr.Textbox("{}", visible="hidden", elem_id="vote-state")
         with gr.Tab("Lookup"):
-            gr.Markdown("Look up a passage id, a sentence id, a document id (`004`) or a numbered reference "
-                        "(`004:7`, `reference 7 of 004`); or search the sources' sentences for words.")
-            with gr.Row():
-                ref = gr.Textbox(show_label=False, container=False, scale=4, elem_id="lookup-ref",
-                                 placeholder="A reference such as 004:7 or 'reference 7 of 004', or a passage id")
-                ref_go = gr.Button("Look up", scale=1)
-            ref_out = gr.HTML(elem_id="lookup-result", css_template=CARD_CSS, js_on_load=None)
-            with gr.Row():
-                words = gr.Textbox(show_label=False, container=False, scale=4, elem_id="search-words",
-                                   placeholder="Words to find in the sources, such as: clofarabine dose")
-                words_go = gr.Button("Search", scale=1)
-            hits_out = gr.HTML(elem_id="search-result", css_template=CARD_CSS, js_on_load=None)
+            from .render import LOOKUP_CSS, LOOKUP_JS
 
-        chatbot.clear(lambda: ({"turns": [], "answers": {}}, PANEL_EMPTY), None, [session, panel],
-                      api_visibility="private", queue=False)
+            gr.Markdown("Search the sources' sentences **and their reference lists** for words, a trial name "
+                        "(`ZUMA-3`) or an author (`Kantarjian`): the best matches come first, and a reference "
+                        "lists the sentences that cite it. Click a sentence or a reference to open it in the "
+                        "lookup panel, with its context; or look one up by id: a sentence or passage id, a "
+                        "document (`004`) or a numbered reference (`004:7`, `reference 7 of 004`).")
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    with gr.Row():
+                        words = gr.Textbox(show_label=False, container=False, scale=4, elem_id="search-words",
+                                           placeholder="Words, a trial or an author, such as: clofarabine dose")
+                        words_go = gr.Button("Search", scale=1, elem_id="search-button")
+                    hits_out = gr.HTML(elem_id="search-result", css_template=LOOKUP_CSS, js_on_load=LOOKUP_JS)
+                with gr.Column(scale=2):
+                    with gr.Row():
+                        ref = gr.Textbox(show_label=False, container=False, scale=4, elem_id="lookup-ref",
+                                         placeholder="004:7, reference 7 of 004, or a sentence id")
+                        ref_go = gr.Button("Look up", scale=1, elem_id="lookup-button")
+                    ref_out = gr.HTML(elem_id="lookup-result", css_template=LOOKUP_CSS, js_on_load=LOOKUP_JS)
+
+            def follow(evt: gr.EventData) -> tuple[Any, Any]:
+                """A click on a sentence or reference link in the Lookup tab: open it in the lookup panel."""
+                key = str(getattr(evt, "lookup", "") or "")
+                return (key, h.lookup(key)) if key else (gr.skip(), gr.skip())
+
+            # Gradio spots its EventData by type hint; with postponed annotations and ``gr`` imported in this
+            # function, the hint must be the class itself.
+            follow.__annotations__["evt"] = gr.EventData
+
+            for out_html in (hits_out, ref_out):
+                out_html.click(follow, None, [ref, ref_out], api_visibility="private", queue=False)
+
+        chatbot.clear(lambda: ({"turns": [], "answers": {}}, PANEL_EMPTY, "{}", phrases.FEEDBACK_NOTE), None,
+                      [session, panel, votes, thanks], api_visibility="private", queue=False)
         for trigger in (box.submit, send.click):
             trigger(h.respond, [box, chatbot, session], [box, chatbot, session], api_visibility="private",
                     concurrency_id="answer")
+        for chip, text in chips:
+            chip.click(partial(h.example, text), [chatbot, session], [chatbot, session], api_visibility="private",
+                       concurrency_id="answer")
+        limit = assistant.settings.input.max_question_chars
+        box.change(None, box, counter, api_visibility="private", js=COUNTER_JS.replace("__LIMIT__", str(int(limit)))
+                   .replace("__FROM__", str(COUNTER_FROM)).replace("__COUNT__", json.dumps(phrases.CHAR_COUNT))
+                   .replace("__OVER__", json.dumps(phrases.CHAR_OVER)))
         target.change(h.show_citation, [target, session], panel, api_visibility="private", queue=False)
-        up.click(partial(h.rate, 1), [comment, session], [comment, thanks], api_visibility="private")
-        down.click(partial(h.rate, -1), [comment, session], [comment, thanks], api_visibility="private")
+        close.click(None, None, None, api_visibility="private", js=CLOSE_JS)
+        vote_target.change(h.vote, [vote_target, comment, session, votes], [comment, thanks, votes],
+                           api_visibility="private")
+        votes.change(None, votes, None, api_visibility="private", js=VOTE_STATE_JS)
         for trigger in (ref.submit, ref_go.click):
             trigger(h.lookup, ref, ref_out, api_visibility="private")
         for trigger in (words.submit, words_go.click):

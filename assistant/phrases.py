@@ -105,3 +105,5 @@ LLM_READER = {
 LLM_USER = "Passages:\n\n{passages}\n\nQuestion: {question}\n\nIf the passages do not answer it, reply: {not_covered}"
 LLM_FALLBACK = "The language model's answer could not be checked against the sources ({reason}); the quoted " \
                "answer is shown instead."
+VOTE_STORED = ("Your vote is stored with this question and answer in the local feedback database; click the other "
+               "button to change it.")

@@ -29,6 +29,65 @@ CARD_CSS = """
 """
 PANEL_EMPTY = ('<div class="card hint">Click a citation such as [1] in an answer to see the sentence '
                'in its source.</div>')
+_THUMB = ("url(\"data:image/svg+xml;utf8,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'%3E"
+          "%3Cpath d='{}'/%3E%3C/svg%3E\")")
+_THUMB_UP = _THUMB.format("M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 "
+                          "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23"
+                          ".14-.47.14-.73v-2z")
+_THUMB_DOWN = _THUMB.format("M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l"
+                            "-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9"
+                            "-2-2-2zm4 0v12h4V3h-4z")
+# The chat page's own rules (a component's css_template is scoped to it, so these go into the page once):
+# notices by kind (the urgent one red, with an icon), the vote buttons under each answer, the example
+# chips, the question's character counter, and below 768 px the source panel as a drawer over the chat.
+APP_CSS = """
+#chat .bubble-wrap, #chat .message-wrap { overflow-anchor: none; }
+#chat .scroll-down-button-container { left: auto !important; right: 10px; transform: none !important; }
+#chat blockquote.notice { margin: 0 0 8px 0 !important; padding: 6px 10px; border-radius: 6px;
+  border-left: 5px solid #94a3b8; background: var(--background-fill-secondary); }
+#chat blockquote.notice p { margin: 0 !important; }
+#chat blockquote.notice-urgent { display: flex; gap: 10px; align-items: flex-start; padding: 10px 12px;
+  border: 2px solid #b91c1c; border-left-width: 8px; background: #fee2e2; }
+#chat blockquote.notice-urgent, #chat blockquote.notice-urgent p, #chat blockquote.notice-urgent strong,
+#chat blockquote.notice-urgent a { color: #7f1d1d !important; }
+#chat blockquote.notice-urgent strong { text-transform: uppercase; letter-spacing: 0.03em; }
+#chat blockquote.notice-urgent::before { content: "!"; flex: none; width: 1.6em; height: 1.6em; line-height: 1.6em;
+  border-radius: 50%; background: #b91c1c; color: #fff; font-weight: 800; text-align: center; }
+#chat .vote-prompt { color: var(--body-text-color-subdued); font-size: 0.88rem; margin-right: 6px; }
+#chat a[href^="#vote-"] { display: inline-flex; align-items: center; gap: 6px; margin: 4px 8px 0 0;
+  padding: 4px 12px; border: 1px solid var(--border-color-primary); border-radius: 999px; font-size: 0.88rem;
+  color: var(--body-text-color) !important; background: var(--background-fill-primary); text-decoration: none;
+  cursor: pointer; }
+#chat a[href^="#vote-"]::before { content: ""; width: 1.05em; height: 1.05em; background: currentColor;
+  -webkit-mask: var(--thumb) center / contain no-repeat; mask: var(--thumb) center / contain no-repeat; }
+#chat a[href$="-up"] { --thumb: THUMB_UP; }
+#chat a[href$="-down"] { --thumb: THUMB_DOWN; }
+#chat a[href^="#vote-"][aria-pressed="true"] { color: #fff !important; background: var(--color-accent);
+  border-color: var(--color-accent); font-weight: 600; }
+#chat a[href^="#vote-"][aria-pressed="true"]::after { content: "✓"; }
+#feedback-status, #feedback-status .prose, #feedback-status p { font-size: 0.85rem !important;
+  color: var(--body-text-color-subdued); }
+#examples .example-row { flex-wrap: wrap; gap: 6px; }
+#examples .example-chip { flex: 0 1 auto !important; min-width: 0 !important; max-width: 100%; height: auto;
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  text-align: left; justify-content: flex-start; line-height: 1.35; }
+#char-counter:not(:has(.counter)) { display: none !important; }
+#char-counter .counter { font-size: 0.85rem; color: var(--body-text-color-subdued); text-align: right; }
+#char-counter .counter.over { color: #b91c1c; font-weight: 600; }
+#close-source { display: none; }
+@media (max-width: 767px) {
+  #chat { height: calc(100dvh - 170px) !important; min-height: 420px; }
+  #source-column { display: none !important; }
+  #source-column.open { display: flex !important; flex-wrap: nowrap !important; position: fixed; z-index: 1000;
+    left: 0; right: 0; bottom: 0; max-height: 72vh; overflow-y: auto; margin: 0; padding: 10px 12px 18px; gap: 8px;
+    background: var(--background-fill-primary); border-top: 1px solid var(--border-color-primary);
+    border-radius: 14px 14px 0 0; box-shadow: 0 -8px 28px rgba(0, 0, 0, 0.3); }
+  #source-column.open #close-source { display: inline-flex; align-self: flex-end; flex: none; width: auto; }
+  #source-column.open > * { flex: none !important; }
+  body:has(#source-column.open) #chat .scroll-down-button-container { display: none; }
+  #source-column.open .passage { max-height: none !important; }
+}
+""".replace("THUMB_UP", _THUMB_UP).replace("THUMB_DOWN", _THUMB_DOWN)
 
 
 def _esc(text: Any) -> str:
@@ -142,8 +201,57 @@ def render_citation(store: Any, c: dict[str, Any], label: str) -> str:
             f'{c["start"]}–{c["end"]}</div></div>')
 
 
+# ----- the Lookup tab --------------------------------------------------------------------------
+LOOKUP_CSS = CARD_CSS + """
+.card a.lookup-link { cursor: pointer; padding: 0; }
+.card .cited-by { margin: 6px 0 0 0; padding-left: 1.2em; }
+.card .cited-by li { margin-bottom: 4px; }
+.card .hit { padding-bottom: 8px; border-bottom: 1px solid var(--border-color-primary); }
+.card .score { color: var(--body-text-color-subdued); font-size: 0.8rem; }
+"""
+# In the Lookup tab's HTML outputs: a click on a link carrying data-lookup="<id>" fires the component's
+# click event with that id (gr.EventData .lookup), which opens it in the lookup panel; when the panel's
+# content changes and its top is out of sight (a phone, where it stands below the search), it is scrolled to.
+LOOKUP_JS = """
+element.addEventListener('click', (ev) => {
+  const link = ev.target instanceof Element ? ev.target.closest('a[data-lookup]') : null;
+  if (!link) return;
+  ev.preventDefault();
+  trigger('click', {lookup: link.dataset.lookup});
+});
+const panel = element.closest('#lookup-result');
+if (panel) {
+  watch('value', () => {
+    const top = panel.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 80) panel.scrollIntoView({block: 'start'});
+  });
+}
+"""
+
+
+def _attr(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def lookup_link(target: str, label: str) -> str:
+    """A link that opens ``target`` (a sentence id or "004:7") in the lookup panel; ``label`` is escaped here."""
+    return (f'<a class="lookup-link" href="#lookup-{_attr(target)}" data-lookup="{_attr(target)}">'
+            f"{_esc(label)}</a>")
+
+
+def _cited_by(cited_by: list[dict[str, Any]]) -> str:
+    """The sentences citing a reference, each a link (with its text) to that sentence's lookup."""
+    if not cited_by:
+        return '<div class="meta">No sentence in this copy of the document cites this reference.</div>'
+    head = "This sentence cites it:" if len(cited_by) == 1 else f"{len(cited_by)} sentences cite it:"
+    items = "".join(f'<li>{lookup_link(c["unit_id"], c["text"])} <span class="meta">· {_esc(_last(c["section"]))}'
+                    f"</span></li>" for c in cited_by)
+    return f'<div class="meta">{head}</div><ul class="cited-by">{items}</ul>'
+
+
 def render_lookup(out: dict[str, Any], store: Any) -> str:
-    """One result of ``Assistant.cite`` as HTML."""
+    """One result of ``Assistant.cite`` as HTML; the sentences citing a reference, and a sentence's
+    references, are links that open them here."""
     doc = store.docs[out["doc"]["id"]]
     head = f'<h4>{_esc(doc.title)}</h4><div class="meta">{_doc_meta(doc)}</div>'
     kind = out["kind"]
@@ -152,34 +260,63 @@ def render_lookup(out: dict[str, Any], store: Any) -> str:
         ids = f'passage {_esc(out["chunk_id"])} · {_esc(out["section"])}'
     elif kind == "sentence":
         body = f'<div class="passage">{_context(doc.raw, out["start"], out["end"])}</div>'
-        ids = f'sentence {_esc(out["unit_id"])} · {_esc(out["section"])} · references {out["refs"] or "none"}'
+        refs = out.get("references") or []
+        if refs:
+            body += ('<div class="meta">It cites:</div><ul class="cited-by">'
+                     + "".join(f'<li>{lookup_link(r["id"], "Reference " + str(r["n"]))}: {_esc(r["text"])}</li>'
+                               for r in refs) + "</ul>")
+        ids = f'sentence {_esc(out["unit_id"])} · {_esc(out["section"])}'
     elif kind == "reference":
-        body = f'<div class="passage">Reference {out["n"]}: <mark class="cited">{_esc(out["text"])}</mark></div>'
-        ids = f'cited by sentences: {_esc(", ".join(out["cited_by"]) or "none")}'
+        body = (f'<div class="passage">Reference {out["n"]}: <mark class="cited">{_esc(out["text"])}</mark></div>'
+                + _cited_by(out["cited_by"]))
+        ids = f'reference {_esc(doc.id)}:{out["n"]}'
     else:
         body = f'<div class="passage">{out["references"]} numbered references.</div>'
         ids = f"document {_esc(doc.id)} · {_esc(doc.file)}"
     return f'<div class="card">{head}{body}<div class="ids">{ids}</div></div>'
 
 
-def render_hits(hits: list[dict[str, Any]]) -> str:
-    """Search hits with the matched words in <mark>."""
+def _marked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` escaped, with each (start, end) span in <mark>."""
+    pos, pieces = 0, []
+    for s, e in sorted(spans):
+        s = max(s, pos)
+        if e <= s:
+            continue
+        pieces.append(_esc(text[pos:s]) + f"<mark>{_esc(text[s:e])}</mark>")
+        pos = e
+    return "".join(pieces) + _esc(text[pos:])
+
+
+def render_hits(hits: list[dict[str, Any]], words: str = "") -> str:
+    """Search hits, best first: the matched words in <mark>, how many of the query words each holds, a link
+    that opens it; a reference also lists the sentences citing it (links with their text)."""
     if not hits:
-        return '<div class="card hint">No sentence contains all of those words.</div>'
+        shown = f"“{words.strip()}”" if words.strip() else "those words"
+        return _card(phrases.LOOKUP_NO_MATCH.format(words=shown))
     out = []
     for h in hits:
-        text, pos, pieces = h["text"], 0, []
-        for s, e in h["matches"]:
-            if s < pos:
-                s = pos
-            if e <= s:
-                continue
-            pieces.append(_esc(text[pos:s]) + f"<mark>{_esc(text[s:e])}</mark>")
-            pos = e
-        pieces.append(_esc(text[pos:]))
-        out.append(f'<div class="hit"><div class="meta">{_esc(h["title"])} [{_esc(h["doc_id"])}] · '
-                   f'{_esc(h["section"])} · {_esc(h["unit_id"])}</div>{"".join(pieces)}</div>')
-    return f'<div class="card">{"".join(out)}</div>'
+        total, found = len(h["words"]), len(h["matched"])
+        share = (f"matches “{h['matched'][0]}”" if total == 1 else f"matches all {total} words" if found == total
+                 else f"matches {found} of {total} words: {', '.join(h['matched'])}")
+        share += " · exact phrase" if h.get("phrase") else ""
+        if h["kind"] == "reference":
+            where = lookup_link(h["id"], "Reference " + str(h["n"])) + " in the reference list"
+            extra = _cited_by(h["cited_by"])
+        else:
+            where = lookup_link(h["id"], "Sentence") + f" · {_esc(h['section'])}"
+            if h.get("refs"):
+                where += " · cites " + " ".join(lookup_link(f"{h['doc_id']}:{n}", f"[{n}]") for n in h["refs"])
+            extra = ""
+        out.append(f'<div class="hit" data-kind="{_attr(h["kind"])}" data-id="{_attr(h["id"])}">'
+                   f'<div class="meta">{where} · {_esc(h["title"])} [{_esc(h["doc_id"])}] '
+                   f'<span class="score">· {_esc(share)}</span></div>'
+                   f'<div class="text">{_marked(h["text"], h["matches"])}</div>{extra}</div>')
+    n, total = len(hits), max(len(hits), hits[0].get("total", 0))
+    head = ("1 match." if total == 1 else f"{n} matches, best first." if n == total
+            else f"The best {n} of {total} matches, best first.")
+    head = f'<div class="meta">{head}</div>'
+    return f'<div class="card">{head}{"".join(out)}</div>'
 
 
 def word_chunks(text: str, size: int = 6) -> list[str]:

@@ -90,3 +90,42 @@ def test_two_stores_share_one_file(tmp_path: Path) -> None:
     FeedbackStore(path).add("a", ANSWER, 1)
     FeedbackStore(path).add("b", ANSWER, -1)
     assert [r["question"] for r in FeedbackStore(path).rows()] == ["a", "b"]
+
+
+def test_a_second_vote_on_the_same_answer_updates_its_row(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "f.sqlite3")
+    first = store.add("What is blinatumomab?", ANSWER, 1, "clear", key="s1:0")
+    again = store.add("What is blinatumomab?", ANSWER, -1, key="s1:0")  # no comment: the old one stays
+    assert again == first
+    rows = store.rows()
+    assert [(r["rating"], r["comment"], r["answer_key"]) for r in rows] == [(-1, "clear", "s1:0")]
+    store.add("What is blinatumomab?", ANSWER, 1, "changed my mind", key="s1:0")
+    assert [(r["rating"], r["comment"]) for r in store.rows()] == [(1, "changed my mind")]
+    # another answer (same question, other session or other turn) and keyless rows get rows of their own
+    store.add("What is blinatumomab?", ANSWER, -1, key="s2:0")
+    store.add("What is blinatumomab?", ANSWER, 1, key="s1:1")
+    store.add("q", ANSWER, 1)
+    store.add("q", ANSWER, 1)
+    rows = store.rows()
+    assert [(r["answer_key"], r["rating"]) for r in rows] == [("s1:0", 1), ("s2:0", -1), ("s1:1", 1), (None, 1),
+                                                              (None, 1)]
+
+
+def test_a_file_from_before_answer_keys_gains_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, question TEXT NOT "
+                "NULL, answer TEXT NOT NULL, status TEXT NOT NULL, citations TEXT NOT NULL, rating INTEGER NOT NULL "
+                "CHECK (rating IN (-1, 1)), comment TEXT NOT NULL DEFAULT '')")
+    con.execute("INSERT INTO feedback (ts, question, answer, status, citations, rating) VALUES "
+                "('2024-01-01T00:00:00+00:00', 'old', 'a', 'answered', '[]', 1)")
+    con.commit()
+    con.close()
+    store = FeedbackStore(path)
+    store.add("new", ANSWER, 1, key="k:0")
+    store.add("new", ANSWER, -1, key="k:0")
+    rows = store.rows()
+    assert [(r["question"], r["rating"], r["answer_key"]) for r in rows] == [("old", 1, None), ("new", -1, "k:0")]
+    out = tmp_path / "f.jsonl"
+    assert store.export(str(out)) == 2
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[1])["answer_key"] == "k:0"
