@@ -211,8 +211,15 @@ class Handlers:
             chat.append({"role": "user", "content": _esc(question)})
         chat.append({"role": "assistant", "content": "_Looking in the sources…_"})
         yield "", chat, session
+        idx = len(session["answers"])
         try:
-            ans = self.assistant.ask(question, session["turns"]).to_dict()
+            ans = None
+            for step in self._answers(question, session["turns"], session.get("reader", "patient")):
+                ans = step.to_dict()
+                if ans.get("verdict", {}).get("streaming"):  # a checked sentence more from the language model
+                    chat[-1] = {"role": "assistant", "content": render_answer(ans, idx) + " …"}
+                    yield "", chat, session
+            assert ans is not None
         except AssistantError as exc:  # the message is safe to show; keep a too-long question for editing
             chat[-1] = {"role": "assistant", "content": "⚠ " + _esc(exc.user_message())}
             yield (question if isinstance(exc, InputError) and question.strip() else ""), chat, session
@@ -222,7 +229,6 @@ class Handlers:
             chat[-1] = {"role": "assistant", "content": "⚠ " + phrases.ERROR_INTERNAL}
             yield question, chat, session
             return
-        idx = len(session["answers"])
         session["answers"][idx] = ans
         session["turns"] += [{"role": "user", "content": question}, {"role": "assistant", "content": ans["answer"]}]
         for growing in word_chunks(ans["answer"])[:-1]:
@@ -231,6 +237,20 @@ class Handlers:
             time.sleep(self.delay)
         chat[-1] = {"role": "assistant", "content": render_answer(ans, idx) + "\n\n" + vote_bar(idx)}
         yield "", chat, session
+
+    def _answers(self, question: str, turns: list[dict[str, str]], reader: str) -> Any:
+        """The answer, as a stream of checked partial answers when a language model writes it."""
+        stream = getattr(self.assistant, "ask_stream", None)
+        if stream is not None and self.assistant.uses_llm():
+            yield from stream(question, turns, reader=reader)
+        else:
+            yield self.assistant.ask(question, turns, reader=reader) if stream is not None else \
+                self.assistant.ask(question, turns)
+
+    @staticmethod
+    def set_reader(reader: str, session: dict[str, Any]) -> dict[str, Any]:
+        """The "Patients and families / Clinicians" switch: kept in the session, used by the next answers."""
+        return {**(session or {}), "reader": reader if reader in ("patient", "clinician") else "patient"}
 
     def example(self, question: str, chat: list[dict[str, Any]], session: dict[str, Any]):  # noqa: ANN201
         """An example chip: ask its question at once (what is in the question box stays there)."""
@@ -328,12 +348,13 @@ class Handlers:
             log.exception("search failed")
             return _card(phrases.ERROR_INTERNAL)
 
-    def ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
+    def ask(self, question: str, history_json: str = "[]", reader: str = "patient") -> dict[str, Any]:
         """Answer a question strictly from the source documents, every statement cited and checked.
 
         Args:
             question: the question, in plain text.
             history_json: earlier turns as a JSON list of {"role": "user" | "assistant", "content": "..."}.
+            reader: "patient" (plain words) or "clinician" (clinical detail), for a language model's answer.
         Returns:
             The answer JSON: answer (markdown with [n] markers), status (answered | abstained | refused),
             citations (n, chunk_id, doc_id, title, section, start, end, quote), notices, verdict, related.
@@ -347,7 +368,8 @@ class Handlers:
         if not isinstance(history, list):
             raise gr.Error("history_json must be a JSON list of {role, content} turns.")
         try:
-            return self.assistant.ask(question, history).to_dict()
+            return self.assistant.ask(question, history,
+                                      reader=reader if reader in ("patient", "clinician") else "patient").to_dict()
         except AssistantError as exc:
             raise gr.Error(exc.user_message()) from None
         except Exception:
@@ -378,6 +400,8 @@ def build_app(assistant: Any) -> Any:
                                          buttons=["copy"], placeholder="Ask about relapsed or refractory ALL.",
                                          group_consecutive_messages=False, autoscroll=False)
                     counter = gr.HTML("", elem_id="char-counter", js_on_load=None)  # above: in sight while typing
+                    reader = gr.Radio([("Patients and families", "patient"), ("Clinicians", "clinician")],
+                                      value="patient", show_label=False, elem_id="reader", container=False)
                     with gr.Row():
                         box = gr.Textbox(show_label=False, placeholder="Type a question and press Enter",
                                          scale=5, elem_id="question", max_lines=4, container=False)
@@ -435,6 +459,7 @@ def build_app(assistant: Any) -> Any:
 
         chatbot.clear(lambda: ({"turns": [], "answers": {}}, PANEL_EMPTY, "{}", phrases.FEEDBACK_NOTE), None,
                       [session, panel, votes, thanks], api_visibility="private", queue=False)
+        reader.change(Handlers.set_reader, [reader, session], session, api_visibility="private", queue=False)
         for trigger in (box.submit, send.click):
             trigger(h.respond, [box, chatbot, session], [box, chatbot, session], api_visibility="private",
                     concurrency_id="answer")

@@ -449,7 +449,7 @@ class StubAssistant:
     def __init__(self, result: Any) -> None:
         self.result, self.calls = result, []
 
-    def ask(self, question: str, history: list[dict[str, Any]] | None = None) -> Any:
+    def ask(self, question: str, history: list[dict[str, Any]] | None = None, **_: Any) -> Any:
         self.calls.append((question, list(history or [])))
         if isinstance(self.result, BaseException):
             raise self.result

@@ -187,3 +187,22 @@ def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm
 def test_ask_stream_without_a_model_is_the_quoted_answer(fake_assistant: Any) -> None:
     steps = list(fake_assistant.ask_stream(Q, llm=False))
     assert len(steps) == 1 and steps[0].composer == "extractive"
+
+
+def test_the_chat_streams_checked_sentences_and_keeps_the_reader(llm_assistant: Any, tmp_path: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.app import Handlers
+    from assistant.feedback import FeedbackStore
+
+    base = _extractive(llm_assistant)
+    n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
+    reply = f"Children get 52 mg/m2/day IV over 2 h for 5 d [{n}]. It is given IV over 2 h for 5 d [{n}]."
+    _with_model(llm_assistant, FakeListChatModel(responses=[reply]))
+    monkeypatch.setattr(llm_assistant, "uses_llm", lambda llm=None: True)
+    h = Handlers(llm_assistant, FeedbackStore(tmp_path / "fb.sqlite3"), delay=0)
+    session = Handlers.set_reader("clinician", {"turns": [], "answers": {}})
+    assert session["reader"] == "clinician" and Handlers.set_reader("nonsense", {})["reader"] == "patient"
+    steps = [chat[-1]["content"] for _box, chat, _s in h.respond(Q, [], session)]
+    partial = [s for s in steps if s.endswith(" …") and "[[1]]" in s]
+    assert partial and "Children get 52 mg/m2/day" in partial[0]  # a checked sentence, shown before the end
+    assert "Children get 52 mg/m2/day" in steps[-1] and "#vote-0-up" in steps[-1]
