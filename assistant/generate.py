@@ -22,7 +22,7 @@ from typing import Any
 
 from . import phrases
 from .config import LLMSettings
-from .rules import CitedText, SentenceVerdict, check_statement, parse_answer
+from .rules import CitedText, SentenceVerdict, check_statement, normalise, parse_answer
 from .types import Citation, Statement
 
 SENTENCE_END = re.compile(r"(?<=[.!?])(\s*\[\d+(?:\s*,\s*\d+)*\])*\s+(?=[A-Z(\-*•])|\n+")
@@ -68,7 +68,7 @@ def messages(question: str, history: list[dict[str, str]], citations: list[Citat
     for turn in history:
         cls = HumanMessage if turn["role"] == "user" else AIMessage
         out.append(cls(turn["content"]))
-    blocks = "\n\n".join(f"[{c.n}] {c.quote.strip()}" for c in citations)
+    blocks = "\n\n".join(f"[{c.n}] {normalise(c.quote)}" for c in citations)  # the sources' own markers out
     out.append(HumanMessage(phrases.LLM_USER.format(passages=blocks, question=question,
                                                     not_covered=phrases.NOT_COVERED)))
     return out

@@ -206,3 +206,32 @@ def test_the_chat_streams_checked_sentences_and_keeps_the_reader(llm_assistant: 
     partial = [s for s in steps if s.endswith(" …") and "[[1]]" in s]
     assert partial and "Children get 52 mg/m2/day" in partial[0]  # a checked sentence, shown before the end
     assert "Children get 52 mg/m2/day" in steps[-1] and "#vote-0-up" in steps[-1]
+
+
+@pytest.mark.parametrize(("provider", "cls"), [("openai", "ChatOpenAI"), ("ollama", "ChatOllama")])
+def test_the_settings_pick_the_langchain_chat_model(provider: str, cls: str) -> None:
+    from assistant.generate import chat_model
+
+    s = Settings.load(env={"ASSISTANT_LLM__PROVIDER": provider, "ASSISTANT_LLM__BASE_URL": "http://127.0.0.1:9/v1",
+                           "ASSISTANT_LLM__MODEL": "m", "ASSISTANT_LLM__TIMEOUT_S": "5"})
+    model = chat_model(s.llm)  # built only: nothing is contacted until a question is asked
+    assert type(model).__name__ == cls and s.llm.timeout_s == 5.0
+
+
+def test_a_misspelled_setting_is_one_clear_line() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.load(env={"ASSISTANT_LLM__PROVIDR": "openai"})
+    msg = str(err.value)
+    assert "llm.providr" in msg and "ASSISTANT_LLM__PROVIDR" in msg and "provider, base_url" in msg
+    with pytest.raises(ConfigError, match="'openai' or 'ollama'"):
+        Settings.load(env={"ASSISTANT_LLM__PROVIDER": "gpt"})
+
+
+def test_the_cli_exits_2_with_one_line_on_a_misspelled_setting(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from assistant.cli import main
+
+    monkeypatch.setenv("ASSISTANT_LLM__PROVIDR", "openai")
+    assert main(["ask", "What is blinatumomab?"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: unknown setting llm.providr") and "Traceback" not in err
