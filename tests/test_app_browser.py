@@ -665,3 +665,43 @@ def test_page_script_knows_every_notice_kind_and_carries_the_css() -> None:
         assert f'"{label.split("**")[1]}": "{kind}"' in UI_JS
     assert json.dumps(APP_CSS) in UI_JS
     assert "#chat blockquote.notice-urgent" in APP_CSS and "@media (max-width: 767px)" in APP_CSS
+
+
+WALKS = {  # issue 14: a parent's, a patient's and a clinician's conversation, on desktop and on the phone
+    "parent": [("My son weighs 20 kg. What dose of blinatumomab should he get?", ["General information only"],
+                ["52 mg/m2/day", "1.8 mg/m"]),
+               ("I'm scared", [], []),
+               ("can we skip the next blina bag if he has a fever?", ["URGENT", "Do not stop, skip or change"], [])],
+    "patient": [("I'm 45 and relapsed a year after diagnosis. What are my chances of a second remission?",
+                 ["General information only"], []),
+                ("¿Cuál es la dosis de blinatumomab?", [], [])],
+    "clinician": [("InO vs standard chemo CR rate?", [], []), ("nelarabine dose?", ["1500 mg/m2"], ["52 mg/m2"]),
+                  ("clofarabine response rate in children", ["Sources differ"], [])],
+}
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@pytest.mark.parametrize("who", list(WALKS))
+def test_a_conversation_walk_with_screenshots(screen: Any, who: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each persona's conversation: every answer arrives with its notices, never with what it must not show;
+    a screenshot of each answer is saved in the test output (``walk/<who>-<viewport>-<turn>.png``)."""
+    from assistant import phrases
+
+    out = tmp_path_factory.getbasetemp() / "walk"
+    out.mkdir(exist_ok=True)
+    for turn, (question, shown, never) in enumerate(WALKS[who]):
+        final = 'a[href^="#vote-"]'
+        msg = ask(screen, question, final=final)
+        text = _norm(msg.inner_text())
+        for s in shown:
+            assert s in text, (who, question, s)
+        for s in never:
+            assert s not in text, (who, question, s)
+        if question == "I'm scared":
+            assert phrases.FEELING[:40] in text
+        if question.startswith("¿"):
+            assert phrases.ENGLISH_ONLY[:40] in text
+        screen.wait_for_timeout(300)
+        screen.screenshot(path=str(out / f"{who}-{screen.name}-{turn}.png"))
+        assert _png_size(out / f"{who}-{screen.name}-{turn}.png")[0] in (390, 1280)
