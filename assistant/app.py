@@ -247,6 +247,26 @@ class Handlers:
             yield self.assistant.ask(question, turns, reader=reader) if stream is not None else \
                 self.assistant.ask(question, turns)
 
+    def documents(self) -> str:
+        """The Documents tab: one row per document of the live index, with its metadata and counts."""
+        try:
+            store = self.assistant.store
+        except AssistantError as exc:
+            return "⚠ " + _esc(exc.user_message())
+        chunks: dict[str, int] = {}
+        for c in store.chunks.values():
+            chunks[c.doc_id] = chunks.get(c.doc_id, 0) + 1
+        sections: dict[str, set[str]] = {}
+        for u in store.units.values():
+            sections.setdefault(u.doc_id, set()).add(u.section)
+        rows = ["| id | title | publisher | written for | date | pages | sections | passages | references |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for d in sorted(store.docs.values(), key=lambda d: d.id):
+            rows.append(f"| {_esc(d.id)} | {_esc(d.title)} | {_esc(d.publisher)} | {_esc(d.audience_age)}, "
+                        f"{_esc(d.audience_role)} | {_esc(d.date_label)} | {len(d.page_starts) or ''} | "
+                        f"{len(sections.get(d.id, ()))} | {chunks.get(d.id, 0)} | {len(d.references)} |")
+        return "\n".join(rows)
+
     @staticmethod
     def set_reader(reader: str, session: dict[str, Any]) -> dict[str, Any]:
         """The "Patients and families / Clinicians" switch: kept in the session, used by the next answers."""
@@ -423,6 +443,11 @@ def build_app(assistant: Any) -> Any:
                     target = gr.Textbox(visible="hidden", elem_id="citation-target")
                     vote_target = gr.Textbox(visible="hidden", elem_id="vote-target")
                     votes = gr.Textbox("{}", visible="hidden", elem_id="vote-state")
+        with gr.Tab("Documents"):
+            gr.Markdown("The documents every answer is quoted from. Add your own with `assistant add FILE` "
+                        "(PDF, HTML, Markdown or text), remove one with `assistant remove ID`.")
+            docs = gr.Markdown(elem_id="documents")
+            demo.load(h.documents, None, docs, api_visibility="private", queue=False)
         with gr.Tab("Lookup"):
             from .render import LOOKUP_CSS, LOOKUP_JS
 

@@ -60,7 +60,8 @@ def format_answer(ans: dict[str, Any]) -> str:
         lines.append("Sources:")
         for c in ans["citations"]:
             lines.append(f"  [{c['n']}] {c['title']} ({c['doc_id']}) — {c['section'] or 'top'}; "
-                         f"characters {c['start']}-{c['end']}; passage {c['chunk_id']}")
+                         + (f"page {c['page']}; " if c.get("page") else "")
+                         + f"characters {c['start']}-{c['end']}; passage {c['chunk_id']}")
     elif ans.get("related"):
         lines.append("")
         lines.append("Closest sources:")
@@ -138,10 +139,13 @@ def cmd_cite(args: argparse.Namespace) -> int:
     if out["kind"] == "reference":
         print(f"Reference {out['n']} of document {doc['id']}: {out['text']}\n  in {head}")
     elif out["kind"] == "passage":
-        print(f"Passage {out['chunk_id']} — {head}\nSection: {out['section']}\nCharacters {out['start']}-{out['end']}"
+        page = f"Page {out['page']}\n" if out.get("page") else ""
+        print(f"Passage {out['chunk_id']} — {head}\nSection: {out['section']}\n{page}"
+              f"Characters {out['start']}-{out['end']}"
               f"\n\n…{out['before'][-200:]}\n>>> {out['text']} <<<\n{out['after'][:200]}…")
     elif out["kind"] == "sentence":
-        print(f"Sentence {out['unit_id']} — {head}\nSection: {out['section']}\n"
+        page = f"Page {out['page']}\n" if out.get("page") else ""
+        print(f"Sentence {out['unit_id']} — {head}\nSection: {out['section']}\n{page}"
               f"Characters {out['start']}-{out['end']}\n\n{out['quote']}")
     else:
         print(f"Document {doc['id']}: {head}; {out['references']} numbered references.")
@@ -205,6 +209,57 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def _embedder(settings: Any) -> Any:
+    from .embedders import make_embedder
+
+    return make_embedder(settings.embedding.kind, settings.embedding.batch_size, settings.embedding.threads)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .ingest import add
+
+    s = _settings(args)
+    r = add(s, [Path(p) for p in args.paths], _embedder(s), progress=not args.quiet and sys.stderr.isatty(),
+            title=args.title or "", publisher=args.publisher or "", audience=args.audience,
+            population=args.population, date=args.date or "")
+    for d in r.docs:
+        pages = f"{d.pages} pages, " if d.pages else ""
+        blank = f" (no text on page {', '.join(map(str, d.empty_pages))})" if d.empty_pages else ""
+        print(f"added {d.id}: {d.title} — {d.format}, {pages}{d.sections} sections, {d.chunks} chunks, "
+              f"{d.units} sentences{blank}; stored as {d.file}")
+    b = r.build
+    print(f"index {b.build}: {b.chunks} chunks, {b.units} sentences; embedded {b.embedded}, reused {b.reused}; "
+          f"{b.seconds:.1f}s")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from .ingest import sources
+
+    rows = sources(_settings(args))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        pages = f", {r['pages']} pages" if r.get("pages") else ""
+        print(f"{r['id']}  {r['title']} — {r['publisher']} ({r['date_label']}; for {r['population']}, "
+              f"{r['audience']})\n     {r['format']}{pages}: {r.get('sections', 0)} sections, {r.get('chunks', 0)} "
+              f"chunks, {r.get('units', 0)} sentences, {r.get('references', 0)} references; {r['file']}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from .ingest import remove
+
+    s = _settings(args)
+    r = remove(s, args.doc_id, _embedder(s), progress=not args.quiet and sys.stderr.isatty())
+    d, b = r.docs[0], r.build
+    print(f"removed {d.id}: {d.title}")
+    print(f"index {b.build}: {b.chunks} chunks, {b.units} sentences; embedded {b.embedded}, reused {b.reused}; "
+          f"{b.seconds:.1f}s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="assistant", description="Cited answers about relapsed or refractory ALL, "
                                 "strictly from the source documents in corpus/.")
@@ -217,6 +272,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rebuild", action="store_true", help="throw the index away and build it from scratch")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_index)
+
+    s = sub.add_parser("add", help="add documents (PDF, HTML, Markdown, text) to the corpus and index them",
+                       description="Read each file, store its plain text under the corpus folder, record it in "
+                       "sources.toml with its content hash, and index only its new chunks. All files or none; on "
+                       "any error the corpus and the live index stay as they were (exit 2).")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="a .pdf, .html, .md or .txt file")
+    s.add_argument("--title", help="the document's title (default: from the file)")
+    s.add_argument("--publisher", help="who published it (default: from the file)")
+    s.add_argument("--audience", choices=("patients", "clinicians", "general"), default="general",
+                   help="whom it is written for")
+    s.add_argument("--population", choices=("children", "adults", "all"), default="all",
+                   help="which patients it is about")
+    s.add_argument("--date", help="the date the document shows, YYYY-MM-DD (default: from the file)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_add)
+
+    s = sub.add_parser("sources", help="list the documents with their metadata and counts",
+                       description="List every document of the corpus: metadata, pages, sections, chunks.")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=cmd_sources)
+
+    s = sub.add_parser("remove", help="take a document out of the corpus and the index",
+                       description="Remove a document from sources.toml and the index (rebuilt incrementally); "
+                       "the text file of a document added with `assistant add` is deleted.")
+    s.add_argument("doc_id", metavar="DOC_ID", help="the document id, e.g. 005")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_remove)
 
     s = sub.add_parser("ask", help="answer a question with citations", description="Answer a question from the "
                        "sources; every statement cited. With no question, start a terminal chat.")

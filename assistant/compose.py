@@ -250,6 +250,6 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
         doc = store.docs[first.doc_id]
         n = len(draft.citations) + 1
         draft.citations.append(Citation(n, s.passage.chunk.id, doc.id, doc.title, first.section, first.start,
-                                        last.end, doc.raw[first.start:last.end], first.id))
+                                        last.end, doc.raw[first.start:last.end], first.id, doc.page_of(first.start)))
         for i, u in enumerate(units):
             draft.statements.append(Statement(u.text, [n], u.id, bullet=i > 0 and u.kind == "item"))

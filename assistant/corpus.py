@@ -105,14 +105,27 @@ def load_corpus(corpus_dir: Path, manifest: str = "sources.toml") -> list[Docume
             audience_age=entry["audience_age"], audience_role=entry["audience_role"],
             date=entry.get("date", ""), date_label=entry.get("date_label", ""), raw=raw,
             references=tuple(references), markers=tuple(find_markers(raw, body_lines(raw, entry))),
+            page_starts=page_map(entry, len(raw), path),
         ))
     return out
+
+
+def page_map(entry: dict, size: int, path: Path) -> tuple[int, ...]:
+    """A PDF's ``page_starts`` from its manifest entry (offsets into the stored text, ascending, from 0)."""
+    starts = entry.get("page_starts") or []
+    ok = isinstance(starts, list) and all(isinstance(x, int) and 0 <= x <= size for x in starts) \
+        and starts == sorted(starts) and (not starts or starts[0] == 0)
+    if not ok:
+        raise CorpusError(f"The page map of {path} in the manifest is not a list of ascending offsets from 0.")
+    return tuple(starts)
 
 
 def corpus_hash(docs: list[Document]) -> str:
     h = hashlib.sha256()
     for d in sorted(docs, key=lambda d: d.id):
         h.update(d.id.encode() + b"\0" + d.raw.encode() + b"\0")
+        if d.page_starts:  # only paged documents add to the hash, so older builds' hashes stay valid
+            h.update(b"pages\0" + ",".join(map(str, d.page_starts)).encode() + b"\0")
     return h.hexdigest()[:16]
 
 

@@ -117,5 +117,5 @@ def _append(draft: Draft, sc: Scored, store: Store) -> None:
         chunk = store.chunk_of(u.id) or sc.passage.chunk
         n = len(draft.citations) + 1
         draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                        doc.raw[u.start:u.end], u.id))
+                                        doc.raw[u.start:u.end], u.id, doc.page_of(u.start)))
         draft.statements.append(Statement(u.text, [n], u.id, bullet=u.kind == "item"))

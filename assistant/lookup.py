@@ -45,14 +45,14 @@ def lookup(store: Store, ref: str) -> dict[str, Any]:
         before = doc.raw[max(0, c.start - 300):c.start]
         after = doc.raw[c.end:c.end + 300]
         return {"kind": "passage", "chunk_id": c.id, "doc": doc.meta(), "section": c.section, "start": c.start,
-                "end": c.end, "text": doc.raw[c.start:c.end], "before": before, "after": after}
+                "end": c.end, "text": doc.raw[c.start:c.end], "before": before, "after": after, **_page(doc, c.start)}
     if ref in store.units:
         u = store.units[ref]
         doc = store.docs[u.doc_id]
         chunk = store.chunk_of(u.id)
         entries = {r.n: r for r in doc.references}
         out = {"kind": "sentence", "unit_id": u.id, "doc": doc.meta(), "section": u.section, "start": u.start,
-               "end": u.end, "quote": doc.raw[u.start:u.end], "refs": list(u.refs),
+               "end": u.end, "quote": doc.raw[u.start:u.end], "refs": list(u.refs), **_page(doc, u.start),
                "references": [{"n": n, "id": f"{doc.id}:{n}", "text": entries[n].text}
                               for n in u.refs if n in entries]}
         if chunk:
@@ -63,6 +63,12 @@ def lookup(store: Store, ref: str) -> dict[str, Any]:
         doc = store.docs[ref]
         return {"kind": "document", "doc": doc.meta(), "references": len(doc.references)}
     raise InputError(f"No passage, sentence, document or reference matches {ref!r}.")
+
+
+def _page(doc: Any, start: int) -> dict[str, int]:
+    """``{"page": n}`` for a span of a PDF (the page it starts on); nothing for a document without pages."""
+    page = doc.page_of(start)
+    return {"page": page} if page else {}
 
 
 def citing(store: Store, doc_id: str, n: int) -> list[dict[str, Any]]:

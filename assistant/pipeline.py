@@ -497,7 +497,7 @@ class Assistant:
                 assert chunk is not None
                 n = len(draft.citations) + 1
                 draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                                doc.raw[u.start:u.end], u.id))
+                                                doc.raw[u.start:u.end], u.id, doc.page_of(u.start)))
                 draft.statements.append(Statement(u.text, [n], u.id))
             order = {u.id: i for i, u in enumerate(conflict.units)}
             first: dict[int, int] = {}  # a citation moves as a whole: a sentence stays after its context

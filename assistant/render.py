@@ -194,6 +194,9 @@ def render_citation(store: Any, c: dict[str, Any], label: str) -> str:
     """The side panel for one citation: document facts and the quote highlighted in its passage."""
     doc = store.docs[c["doc_id"]]
     section = f'<div class="meta">Section: {_esc(c["section"])}</div>' if c.get("section") else ""
+    if c.get("page"):
+        section += f'<div class="meta">Page {int(c["page"])}</div>'
+
     return (f'<div class="card" data-cite="{_esc(label)}"><h4>{_esc(label)} <span class="title">{_esc(doc.title)}'
             f'</span></h4><div class="meta">{_doc_meta(doc)}</div>{section}'
             f'<div class="passage">{_context(doc.raw, c["start"], c["end"])}</div>'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -41,6 +42,11 @@ class Document:
     raw: str
     references: tuple[Reference, ...] = ()
     markers: tuple[Marker, ...] = ()
+    page_starts: tuple[int, ...] = ()  # a PDF's page map: offset in ``raw`` where page 1, 2, ... begins
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page that ``raw[offset]`` is on (None for a document without pages)."""
+        return max(1, bisect_right(self.page_starts, offset)) if self.page_starts else None
 
     def meta(self) -> dict[str, str]:
         return {k: getattr(self, k) for k in
@@ -100,10 +106,13 @@ class Citation:
     end: int
     quote: str
     unit_id: str = ""
+    page: int | None = None  # for a PDF: the page the quote starts on (the key is left out when None)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("unit_id")
+        if d["page"] is None:
+            d.pop("page")
         return d
 
 
