@@ -368,7 +368,20 @@ class Handlers:
             log.exception("search failed")
             return _card(phrases.ERROR_INTERNAL)
 
-    def ask(self, question: str, history_json: str = "[]", reader: str = "patient") -> dict[str, Any]:
+    def ask(self, question: str, history_json: str = "[]") -> dict[str, Any]:
+        """Answer a question strictly from the source documents, every statement cited and checked.
+
+        Args:
+            question: the question, in plain text.
+            history_json: earlier turns as a JSON list of {"role": "user" | "assistant", "content": "..."}.
+        Returns:
+            The answer JSON: answer (markdown with [n] markers), status (answered | partial | abstained |
+            refused), citations (n, chunk_id, doc_id, title, section, start, end, quote), notices, verdict,
+            related, composer.
+        """
+        return self._api(question, history_json, None)
+
+    def ask_for(self, question: str, history_json: str = "[]", reader: str = "patient") -> dict[str, Any]:
         """Answer a question strictly from the source documents, every statement cited and checked.
 
         Args:
@@ -376,9 +389,11 @@ class Handlers:
             history_json: earlier turns as a JSON list of {"role": "user" | "assistant", "content": "..."}.
             reader: "patient" (plain words) or "clinician" (clinical detail), for a language model's answer.
         Returns:
-            The answer JSON: answer (markdown with [n] markers), status (answered | abstained | refused),
-            citations (n, chunk_id, doc_id, title, section, start, end, quote), notices, verdict, related.
+            The answer JSON, as /ask returns it.
         """
+        return self._api(question, history_json, reader)
+
+    def _api(self, question: str, history_json: str, reader: str | None) -> dict[str, Any]:
         import gradio as gr
 
         try:
@@ -388,6 +403,8 @@ class Handlers:
         if not isinstance(history, list):
             raise gr.Error("history_json must be a JSON list of {role, content} turns.")
         try:
+            if reader is None:
+                return self.assistant.ask(question, history).to_dict()
             return self.assistant.ask(question, history,
                                       reader=reader if reader in ("patient", "clinician") else "patient").to_dict()
         except AssistantError as exc:
@@ -505,6 +522,7 @@ def build_app(assistant: Any) -> Any:
         for trigger in (words.submit, words_go.click):
             trigger(h.search, words, hits_out, api_visibility="private")
         gr.api(h.ask, api_name="ask", concurrency_id="answer")
+        gr.api(h.ask_for, api_name="ask_for", concurrency_id="answer")
     demo.queue(default_concurrency_limit=server.concurrency, max_size=server.max_queue)
     return demo
 

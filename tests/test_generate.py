@@ -235,3 +235,13 @@ def test_the_cli_exits_2_with_one_line_on_a_misspelled_setting(monkeypatch: pyte
     assert main(["ask", "What is blinatumomab?"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: unknown setting llm.providr") and "Traceback" not in err
+
+
+def test_the_api_keeps_ask_stable_and_ask_for_takes_the_reader(fake_assistant: Any, tmp_path: Any) -> None:
+    from assistant.app import Handlers
+    from assistant.feedback import FeedbackStore
+
+    h = Handlers(fake_assistant, FeedbackStore(tmp_path / "fb.sqlite3"))
+    plain, clin = h.ask(Q, "[]"), h.ask_for(Q, "[]", "clinician")
+    assert plain["composer"] == clin["composer"] == "extractive" and plain["citations"] and clin["citations"]
+    assert h.ask_for(Q, "[]", "nonsense")["answer"] == plain["answer"]  # an unknown reader is a patient
