@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -253,3 +253,15 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
                                         last.end, doc.raw[first.start:last.end], first.id, doc.page_of(first.start)))
         for i, u in enumerate(units):
             draft.statements.append(Statement(u.text, [n], u.id, bullet=i > 0 and u.kind == "item"))
+
+
+def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:
+    """Drop citations no statement uses any more and number the rest 1..n in order of use."""
+    by_n = {c.n: c for c in citations}
+    mapping: dict[int, int] = {}
+    for st in statements:
+        for n in st.cites:
+            mapping.setdefault(n, len(mapping) + 1)
+    new_cits = [replace(by_n[old], n=new) for old, new in mapping.items()]
+    new_stmts = [replace(st, cites=[mapping[n] for n in st.cites]) for st in statements]
+    return new_stmts, new_cits

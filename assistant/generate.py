@@ -17,13 +17,14 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from . import phrases
+from .compose import render, renumber
 from .config import LLMSettings
 from .rules import CitedText, SentenceVerdict, check_statement, normalise, parse_answer
-from .types import Citation, Statement
+from .types import Answer, Citation, Notice, Statement
 
 SENTENCE_END = re.compile(r"(?<=[.!?])(\s*\[\d+(?:\s*,\s*\d+)*\])*\s+(?=[A-Z(\-*•])|\n+")
 
@@ -140,3 +141,37 @@ def judge(g: Generated, min_kept: float) -> str:
     if len(g.kept) < min_kept * g.written:
         return f"only {len(g.kept)} of the language model's {g.written} sentences passed the checks"
     return ""
+
+
+def _about_doc(audience: str) -> str:
+    return f"This source is written about {audience}." if audience in ("children", "adults") else ""
+
+
+def model_passages(shown: list[Citation], candidates: list[Citation], store: Any,
+                   k: int) -> tuple[list[Citation], dict[int, CitedText]]:
+    """The passages the model is given, numbered 1..k: the extractive answer's citations, then the draft's next
+    candidates; each with its context (section, whom its document is about) for the paraphrase rule."""
+    seen = {(c.doc_id, c.start, c.end) for c in shown}
+    pool = list(shown) + [c for c in candidates if (c.doc_id, c.start, c.end) not in seen]
+    out = [replace(c, n=i) for i, c in enumerate(pool[:k], 1)]
+    cited = {c.n: CitedText(c.n, c.quote, c.doc_id, store.docs[c.doc_id].audience_age,
+                            f"{c.section.replace(' > ', '. ')}. {_about_doc(store.docs[c.doc_id].audience_age)}")
+             for c in out}
+    return out, cited
+
+
+def finish(ans: Answer, g: Generated, citations: list[Citation]) -> Answer:
+    """The model's answer when enough of it passed the checks, else the quoted ``ans`` with a notice why."""
+    llm_verdict = {"model": g.model, "written": g.written, "kept": len(g.kept), "fallback": g.fallback,
+                   "removed": [asdict(v) for v in g.removed], "first_ms": g.first_ms, "total_ms": g.total_ms}
+    if g.fallback:
+        out = replace(ans, notices=[*ans.notices, Notice("fallback", phrases.LLM_FALLBACK.format(
+            reason=g.fallback))], verdict={**ans.verdict, "llm": llm_verdict})
+        out.timings_ms = {**ans.timings_ms, "llm": g.total_ms}
+        return out
+    statements, cits = renumber(g.kept, citations)
+    verdict = {**ans.verdict, "ok": True, "checked": len(g.checked), "passed": len(g.kept),
+               "sentences": [asdict(v) for v in g.checked], "removed": [asdict(v) for v in g.removed],
+               "llm": llm_verdict}
+    return replace(ans, answer=render(statements), citations=cits, verdict=verdict,
+                   timings_ms={**ans.timings_ms, "llm": g.total_ms}, composer=g.model)

@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import phrases
 from .answertype import asked, carries, coverage, focus
-from .compose import DOSE_QUESTION, Draft, compose, render, score_units
+from .compose import DOSE_QUESTION, Draft, compose, render, renumber, score_units  # noqa: F401 - renumber re-exported
 from .config import Settings
-from .conflicts import Conflict, find_conflicts
-from .context import asker, mark_other_groups, population, referent
+from .conflicts import Conflict
+from .context import asker, mark_other_groups
 from .conversation import Resolved, resolve
 from .decision import Decision, Evidence, Model, decide, load_model
+from .disagreement import add_conflicts, conflict_notices
 from .embedders import Embedder, make_embedder
 from .errors import ConfigError, IndexError_
 from .focus import focus_gap, rescue_dose, rescue_value, value_gap
@@ -39,12 +39,11 @@ from .rules import CitedText, verify
 from .safety import DOSE as DOSE_UNITS
 from .safety import drugs_in, only_asked_doses
 from .spelling import Speller
-from .types import Answer, Citation, Notice, Statement, Status, Unit
+from .types import Answer, Citation, Notice, Statement, Status
 from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 
 log = logging.getLogger("assistant")
 PARTIAL_STATEMENTS = 2  # closest statements shown under "the sources do not say ..."
-MRD = re.compile(r"\bMRD\b|minimal residual|measurable residual", re.I)
 
 # Words that say nothing about coverage (the asker's situation, question words).
 GENERIC = frozenset("""son daughter child kid kids baby boy girl husband wife partner mom mum mother dad father brother
@@ -227,7 +226,7 @@ class Assistant:
         t0 = time.perf_counter()
         kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
         draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader)
-        conflicts = self._add_conflicts(draft, text, store)
+        conflicts = add_conflicts(draft, text, store)
         rescue_dose(text, draft, store)
         rescue_value(kq, text, draft, store, s.rules.value_coverage,
                      lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf,
@@ -305,7 +304,7 @@ class Assistant:
         statements, citations = renumber(kept, draft.citations)
         statements, pop_notices = self._population_notice(
             a.resolved.text, a.intent.population or intent(a.resolved.text).population, statements, store)
-        notices = a.notices + self._conflict_notices(a.conflicts, statements, store) + pop_notices
+        notices = a.notices + conflict_notices(a.conflicts, statements, store) + pop_notices
         timings = {**a.timings, "rules": _ms(t0)}
         if not statements:
             ans = self._fixed(question, phrases.NOTHING_SURVIVED, "abstained", a.t_start, notices, a.related)
@@ -337,25 +336,14 @@ class Assistant:
                                   "Run `make setup`.") from None
         return self._chat
 
-    def _model_passages(self, ans: Answer, a: Assessment) -> tuple[list[Citation], dict[int, CitedText]]:
-        """The passages the model is given: the answer's citations, then the draft's next candidates."""
-        store, draft = a.store, a.draft
-        assert store is not None and draft is not None
-        seen = {(c.doc_id, c.start, c.end) for c in ans.citations}
-        pool = list(ans.citations) + [c for c in draft.citations if (c.doc_id, c.start, c.end) not in seen]
-        out = [replace(c, n=i) for i, c in enumerate(pool[:self.settings.llm.passages], 1)]
-        cited = {c.n: CitedText(c.n, c.quote, c.doc_id, store.docs[c.doc_id].audience_age,
-                                f"{c.section.replace(' > ', '. ')}. {_about_doc(store.docs[c.doc_id].audience_age)}")
-                 for c in out}
-        return out, cited
-
     def generate(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str = "patient",
                  stream: bool = True) -> Iterator[tuple[Statement | None, Generated, list[Citation]]]:
         """The model's checked sentences for an extractive answer ``ans``, as :func:`generate.write` yields them."""
-        from .generate import Generated, messages, write
+        from .generate import Generated, messages, model_passages, write
 
         cfg = self.settings.llm
-        citations, cited = self._model_passages(ans, a)
+        assert a.store is not None and a.draft is not None
+        citations, cited = model_passages(ans.citations, a.draft.citations, a.store, cfg.passages)
         try:
             model = self.chat_model()
         except ConfigError as exc:
@@ -372,26 +360,15 @@ class Assistant:
                    replay: Generated | None = None, replay_citations: list[Citation] | None = None) -> Answer:
         """The model's answer when enough of it passes the checks, else ``ans`` with a notice saying why
         (``replay``: a generation already run, by :meth:`ask_stream`)."""
+        from .generate import finish
+
         final = (replay, replay_citations or []) if replay is not None else None
         if final is None:
             for st, g, citations in self.generate(ans, a, history, reader, stream=False):
                 if st is None:
                     final = (g, citations)
         assert final is not None and final[0] is not None
-        g, citations = final
-        llm_verdict = {"model": g.model, "written": g.written, "kept": len(g.kept), "fallback": g.fallback,
-                       "removed": [asdict(v) for v in g.removed], "first_ms": g.first_ms, "total_ms": g.total_ms}
-        if g.fallback:
-            out = replace(ans, notices=[*ans.notices, Notice("fallback", phrases.LLM_FALLBACK.format(
-                reason=g.fallback))], verdict={**ans.verdict, "llm": llm_verdict})
-            out.timings_ms = {**ans.timings_ms, "llm": g.total_ms}
-            return out
-        statements, cits = renumber(g.kept, citations)
-        verdict = {**ans.verdict, "ok": True, "checked": len(g.checked), "passed": len(g.kept),
-                   "sentences": [asdict(v) for v in g.checked], "removed": [asdict(v) for v in g.removed],
-                   "llm": llm_verdict}
-        return replace(ans, answer=render(statements), citations=cits, verdict=verdict,
-                       timings_ms={**ans.timings_ms, "llm": g.total_ms}, composer=g.model)
+        return finish(ans, *final)
 
     def _evidence(self, q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft: Draft,
                   store: Store) -> Evidence:
@@ -472,58 +449,6 @@ class Assistant:
         _ = self.store
         return self._speller.unknown_drugs(tokenize(question))
 
-    def _add_conflicts(self, draft: Draft, question: str, store: Store) -> list[Conflict]:
-        """Sources that disagree like with like: both statements are added to the draft, newest first."""
-        if not draft.scored:
-            return []
-        focus = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
-        if not focus:
-            return []
-        top = [s.unit for s in draft.scored[:20]]
-
-        def group(u: Unit) -> str:
-            ctx = referent(u, store)
-            setting = "MRD" if MRD.search(f"{ctx.text if ctx else ''} {u.text}") else ""
-            return "|".join(x for x in (population(u, store, ctx).population, setting) if x)
-
-        conflicts = find_conflicts(top, store.docs, focus, question, group)
-        for conflict in conflicts:
-            present = {st.unit_id for st in draft.statements}
-            for u in conflict.units:
-                if u.id in present:
-                    continue
-                doc = store.docs[u.doc_id]
-                chunk = store.chunk_of(u.id)
-                assert chunk is not None
-                n = len(draft.citations) + 1
-                draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                                doc.raw[u.start:u.end], u.id, doc.page_of(u.start)))
-                draft.statements.append(Statement(u.text, [n], u.id))
-            order = {u.id: i for i, u in enumerate(conflict.units)}
-            first: dict[int, int] = {}  # a citation moves as a whole: a sentence stays after its context
-            for st in draft.statements:
-                if st.unit_id in order and st.cites:
-                    first[st.cites[0]] = min(first.get(st.cites[0], len(order)), order[st.unit_id])
-            draft.statements.sort(key=lambda st: first.get(st.cites[0] if st.cites else -1, len(order)))
-        return conflicts
-
-    @staticmethod
-    def _conflict_notices(conflicts: list[Conflict], statements: list[Statement], store: Store) -> list[Notice]:
-        """One notice per conflict, written once, naming the statements by their citation numbers."""
-        cite_of = {st.unit_id: st.cites[0] for st in statements if st.cites}
-        out = []
-        for conflict in conflicts:
-            shown = [u for u in conflict.units if u.id in cite_of]
-            if len(shown) < 2:
-                continue  # one side was removed by a check: nothing left to compare
-            sides = "; ".join(f"[{cite_of[u.id]}] {store.docs[u.doc_id].publisher} ({store.docs[u.doc_id].date_label})"
-                              for u in shown)
-            if conflict.kind == "outdated":
-                out.append(Notice("outdated", phrases.OUTDATED.format(topic=conflict.topic, sides=sides)))
-            else:
-                out.append(Notice("conflict", phrases.CONFLICT.format(topic=conflict.topic, sides=sides)))
-        return out
-
     def _population_notice(self, question: str, group: str, statements: list[Statement],
                            store: Store) -> tuple[list[Statement], list[Notice]]:
         """Label the statements about another group, relapse timing or relapse order than the one asked
@@ -544,21 +469,5 @@ class Assistant:
         return lookup(self.store, ref)
 
 
-def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:
-    """Drop citations no statement uses any more and number the rest 1..n in order of use."""
-    by_n = {c.n: c for c in citations}
-    mapping: dict[int, int] = {}
-    for st in statements:
-        for n in st.cites:
-            mapping.setdefault(n, len(mapping) + 1)
-    new_cits = [replace(by_n[old], n=new) for old, new in mapping.items()]
-    new_stmts = [replace(st, cites=[mapping[n] for n in st.cites]) for st in statements]
-    return new_stmts, new_cits
-
-
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
-
-
-def _about_doc(audience: str) -> str:
-    return f"This source is written about {audience}." if audience in ("children", "adults") else ""
