@@ -37,7 +37,7 @@ RULES = {
 }
 
 QUALIFIERS = {
-    "not": r"\bnot\b|n't\b|\bcannot\b", "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b",
+    "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b", "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b",
     "only": r"\bonly\b|\bsolely\b", "rarely": r"\brarely\b|\bseldom\b", "usually": r"\busually\b|\btypically\b",
     "often": r"\boften\b|\bfrequently\b|\bcommonly\b", "sometimes": r"\bsometimes\b|\boccasionally\b",
     "less than": r"\bless than\b|\bfewer than\b|<|\bbelow\b|\bunder\s+\d+(\.\d+)?\s*(%|percent)",
@@ -53,6 +53,7 @@ QUALIFIERS = {
     "small": r"\bsmall\b|\blittle\b|\blimited\b|\bslight", "large": r"\blarge\b|\bbig\b|\bmajor\b|\bsubstantial",
     "more": r"\bmore\b", "less": r"\bless\b", "early": r"\bearly\b|\bearlier\b", "late": r"\blate\b|\blater\b",
     "increase": r"\bincrease|\bimprove|\bgain", "decrease": r"\bdecrease|\breduce|\bdecline|\bloss\b",
+    "younger": r"\byounger\b|\bunder the age\b", "older": r"\bolder\b|\bover the age\b|\bover \d+ years",
 }
 
 
@@ -194,10 +195,24 @@ def check_drugs(sentence: str, cited: str) -> RuleResult:
     return RuleResult("drugs", True)
 
 
+# Whom else a statement is about: the leukemia's lineage and the treatment setting, checked like population
+# words (a statement may name one only where its cited text does).
+GROUP_WORDS = {
+    "T-cell ALL": re.compile(r"\bT[- ]cell\b|\bT-ALL\b|\bT-lineage\b", re.I),
+    "B-cell ALL": re.compile(r"\bB[- ]cell\b|\bB-ALL\b|\bB-precursor\b|\bprecursor B\b|\bpre-B\b|\bB-lineage\b",
+                             re.I),
+    "newly diagnosed": re.compile(r"\bnewly diagnosed\b|\bfront-?line\b|\bfirst-line\b|\bde novo\b", re.I),
+    "relapsed": re.compile(r"\brelaps\w*|\brecurr\w*|\brefractory\b|\bsalvage\b|\bcame back\b|\bcomes back\b",
+                           re.I),
+}
+
+
 def check_population(sentence: str, cited: str) -> RuleResult:
     lex = load_lexicon()
-    in_cited = {g for g, _ in lex.find(normalise(cited), ("population",))}
-    missing = [name for g, name in lex.find(normalise(sentence), ("population",)) if g not in in_cited]
+    s, c = normalise(sentence), normalise(cited)
+    in_cited = {g for g, _ in lex.find(c, ("population",))}
+    missing = [name for g, name in lex.find(s, ("population",)) if g not in in_cited]
+    missing += [name for name, pattern in GROUP_WORDS.items() if pattern.search(s) and not pattern.search(c)]
     if missing:
         return RuleResult("population", False, f"the cited text is not about: {', '.join(missing)}")
     return RuleResult("population", True)
@@ -229,7 +244,8 @@ def longest_matches(text: str, gated: bool = True) -> frozenset[str]:
 # For a model's sentence the qualifiers are compared by what they mean, not by the word chosen: a hedge (may,
 # usually, about ...) may come or go; a negation, a limit, "only", "all", "rarely" and the direction of a
 # comparison may not.  "early"/"late" are left to the numbers rule ("second or later relapse" is no time).
-MEANING = {"not": "negation", "no": "negation", "only": "only", "rarely": "rarely", "all": "all",
+MEANING = {"younger": "younger", "older": "older",
+           "not": "negation", "no": "negation", "only": "only", "rarely": "rarely", "all": "all",
            "majority": "majority", "unknown": "unknown", "at least": "at least", "at most": "at most",
            "more than": "up", "more": "up", "higher": "up", "superior": "up", "increase": "up", "large": "up",
            "less than": "down", "less": "down", "inferior": "down", "decrease": "down", "small": "down",

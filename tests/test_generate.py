@@ -245,3 +245,22 @@ def test_the_api_keeps_ask_stable_and_ask_for_takes_the_reader(fake_assistant: A
     plain, clin = h.ask(Q, "[]"), h.ask_for(Q, "[]", "clinician")
     assert plain["composer"] == clin["composer"] == "extractive" and plain["citations"] and clin["citations"]
     assert h.ask_for(Q, "[]", "nonsense")["answer"] == plain["answer"]  # an unknown reader is a patient
+
+
+@pytest.mark.parametrize(("quote", "sentence", "ok"), [
+    ("Inotuzumab may be given for relapsed CD22-positive B-cell precursor ALL.",
+     "Inotuzumab may be given for relapsed CD22-positive T-cell ALL [1].", False),  # another lineage
+    ("Inotuzumab may be given for relapsed CD22-positive B-cell precursor ALL.",
+     "Inotuzumab may be given for relapsed CD22-positive B-cell ALL [1].", True),
+    ("None of the patients over 28 years of age survived.", "None of the patients younger than 28 survived [1].",
+     False),  # the direction of an age comparison
+    ("Tasigna has yet to be studied in children.", "Tasigna has already been studied in children [1].", False),
+    ("Over 80 percent of adults with newly diagnosed ALL attain a complete remission.",
+     "Over 80 percent of adults with relapsed ALL attain a complete remission [1].", False),  # another setting
+])
+def test_lineage_setting_age_direction_and_yet_to_are_checked(quote: str, sentence: str, ok: bool) -> None:
+    from assistant.rules import parse_answer
+
+    cited = {1: CitedText(1, quote, "004", "adults", "")}
+    st = parse_answer(sentence)[0]
+    assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
