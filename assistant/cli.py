@@ -350,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="run the evaluation harness", description="Run the question sets through "
                        "every strategy and save a report under evals/reports/.")
     s.add_argument("--set", default="dev", help="question set name under evals/questions/ (default dev)")
-    s.add_argument("--strategies", default="hybrid,dense,bm25,langchain", help="comma-separated strategies")
+    s.add_argument("--strategies", default="hybrid,dense,bm25,langchain",
+                   help="comma-separated strategies (llm: the configured language model writes the answers)")
     s.add_argument("--out", default=None, help="report folder (default evals/reports/<timestamp>)")
     s.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"), help="compare two report folders item by item")
     s.add_argument("--gate", action="store_true", help="fail (exit 1) when a metric drops below "

@@ -46,14 +46,23 @@ def run_strategy(assistant: Any, items: list[dict[str, Any]], strategy: str, bas
                 ans = {"question": item["question"], "answer": "", "status": "answered", "citations": [],
                        "notices": [], "timings_ms": {"total": (time.perf_counter() - t0) * 1000}}
             else:
-                got = assistant.retriever.retrieve(rq, top_k=k, strategy=strategy)
+                retrieval = "hybrid" if strategy == "llm" else strategy
+                got = assistant.retriever.retrieve(rq, top_k=k, strategy=retrieval)
                 passages = [p.chunk.text for p in got.passages]
                 context = passages + [p.chunk.text for p in got.reserve]
-                ans = assistant.ask(item["question"], history, strategy=strategy).to_dict()
+                if strategy == "llm":  # the configured language model writes the answer; every sentence checked
+                    ans = assistant.ask(item["question"], history, llm=True).to_dict()
+                else:
+                    ans = assistant.ask(item["question"], history, strategy=strategy).to_dict()
         except AssistantError as exc:
             passages, ans = [], {"question": item["question"], "answer": "", "status": "refused", "error": str(exc),
                                  "citations": [], "notices": [], "timings_ms": {}}
         row = score_item(item, ans, passages, context)
+        llm = (ans.get("verdict") or {}).get("llm")
+        if llm is not None:
+            row.update(llm_written=llm["written"], llm_kept=llm["kept"], llm_fallback=bool(llm["fallback"]),
+                       llm_first_ms=llm["first_ms"], llm_total_ms=llm["total_ms"],
+                       llm_used=ans.get("composer", "").startswith("llm:"))
         if strategy == "langchain":
             for key in ("fact_recall", "citation_precision", "citation_recall", "notice", "missing_facts"):
                 row.pop(key, None)
@@ -142,6 +151,10 @@ def report_md(metrics: dict[str, Any], rows: dict[str, list[dict[str, Any]]]) ->
     for s in strategies:
         for stage, v in metrics["strategies"][s]["latency_ms"].items():
             lines.append(f"| {s} | {stage} | {v['p50']} | {v['p95']} |")
+    if "llm" in metrics["strategies"] and metrics["strategies"]["llm"].get("llm"):
+        lines += ["", "## The language model's answers (strategy llm), beside the quoted ones", "",
+                  "| measure | value |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in metrics["strategies"]["llm"]["llm"].items()]
     if "hybrid" in metrics["strategies"]:
         lines += ["", "## By question type (hybrid)", "", "| type | n | recall@5 | fact recall | citation precision |"
                   " abstained |", "|---|---|---|---|---|---|"]

@@ -183,6 +183,19 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
                       "citation_precision": mean("citation_precision", sub),
                       "abstained": round(sum(r["abstained"] for r in sub) / len(sub), 4)}
     m["by_type"] = by_type
+    asked = [r for r in rows if "llm_written" in r]
+    if asked:  # the generative composer, side by side with the extractive one in the same report
+        def p50(key: str) -> float | None:
+            vals = sorted(r[key] for r in asked if r.get(key) is not None)
+            return round(vals[len(vals) // 2], 1) if vals else None
+
+        written = sum(r["llm_written"] for r in asked)
+        m["llm"] = {"asked": len(asked), "sentences_written": written,
+                    "sentences_kept": sum(r["llm_kept"] for r in asked),
+                    "kept_share": round(sum(r["llm_kept"] for r in asked) / written, 4) if written else None,
+                    "fallbacks": sum(r["llm_fallback"] for r in asked),
+                    "answers_by_the_model": sum(r["llm_used"] for r in asked),
+                    "first_sentence_ms_p50": p50("llm_first_ms"), "answer_ms_p50": p50("llm_total_ms")}
     return m
 
 

@@ -264,3 +264,23 @@ def test_lineage_setting_age_direction_and_yet_to_are_checked(quote: str, senten
     cited = {1: CitedText(1, quote, "004", "adults", "")}
     st = parse_answer(sentence)[0]
     assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
+
+
+def test_the_eval_runs_the_model_beside_the_quoted_answers(llm_assistant: Any) -> None:
+    """``assistant eval --strategies hybrid,llm``: the llm strategy's own figures in the same report."""
+    from evals.harness import report_md, run_strategy
+    from evals.metrics import aggregate
+
+    base = _extractive(llm_assistant)
+    n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
+    model = FakeListChatModel(responses=[f"Children get 52 mg/m2/day IV over 2 h for 5 d [{n}]. Nonsense 7 mg [{n}]."])
+    _with_model(llm_assistant, model)
+    item = {"id": "x-1", "question": Q, "type": "number", "expect": "answer", "gold_docs": ["002"],
+            "evidence": [], "must_include": ["52 mg/m2/day"], "must_not_include": []}
+    rows, answers = run_strategy(llm_assistant, [item], "llm")
+    m = aggregate(rows)
+    assert m["llm"]["asked"] == 1 and m["llm"]["sentences_written"] == 2 and m["llm"]["sentences_kept"] == 1
+    assert m["llm"]["answers_by_the_model"] == 1 and m["fact_recall"] == 1.0 and m["numbers_not_quoted"] == 0
+    md = report_md({"set": "t", "n_items": 1, "seconds": 0, "strategies": {"llm": {**m, "latency_ms": {}}}},
+                   {"llm": rows})
+    assert "strategy llm" in md and "sentences_kept | 1" in md
