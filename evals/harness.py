@@ -53,7 +53,7 @@ def run_strategy(assistant: Any, items: list[dict[str, Any]], strategy: str, bas
                 if strategy == "llm":  # the configured language model writes the answer; every sentence checked
                     ans = assistant.ask(item["question"], history, llm=True).to_dict()
                 else:
-                    ans = assistant.ask(item["question"], history, strategy=strategy).to_dict()
+                    ans = assistant.ask(item["question"], history, strategy=strategy, llm=False).to_dict()
         except AssistantError as exc:
             passages, ans = [], {"question": item["question"], "answer": "", "status": "refused", "error": str(exc),
                                  "citations": [], "notices": [], "timings_ms": {}}
