@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from .lexicon import load_lexicon
+from .lexicon import load_lexicon, named
 from .numbers import extract
 from .retrieve import light_stem, tokenize
 
@@ -136,7 +136,7 @@ def asked(question: str) -> Ask:
 
 
 def _treatments(question: str) -> set[str]:
-    return {g.canonical for g, _ in load_lexicon().find(question, ("drug", "therapy"))}
+    return named(question, ("drug", "therapy"))
 
 
 def asked_kind(question: str) -> str:

@@ -307,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch", metavar="FILE", help="JSONL of {id, question, history?, reader?} ('-' = stdin); "
                    "prints one JSON answer per line")
     s.add_argument("--reader", choices=("patient", "clinician"), default="patient",
-                   help="who reads the answer: plain words, or clinical detail (with a language model; both "
-                   "composers cite the source written for that reader first)")
+                   help="who reads the answer: plain words or clinical detail (the language model's prompt; of two "
+                   "sources saying the same thing, the one written for that reader is kept)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--llm", dest="llm", action="store_true", default=None,
                    help="let the configured language model write the answer (every sentence checked)")
@@ -322,8 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=cmd_cite)
 
-    s = sub.add_parser("search", help="find sentences containing words", description="Search the sources' "
-                       "sentences for all the given words.")
+    s = sub.add_parser("search", help="find sentences and reference entries by words", description="Search the "
+                       "sources' sentences and reference lists; partial matches ranked, best first.")
     s.add_argument("words", nargs="+", help="words to find")
     s.add_argument("--limit", type=int, default=10, help="most results")
     s.add_argument("--json", action="store_true", help="print JSON")

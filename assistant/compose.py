@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .config import ComposeSettings
-from .context import referent
+from .context import groups_in, referent
 from .retrieve import Store, tokenize
 from .types import Citation, Passage, Statement, Unit
 
@@ -102,7 +102,7 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 idf: dict[str, float], keep: Callable[[Unit], bool] | None = None) -> list[Scored]:
     """Every sentence of ``passages`` (those ``keep`` accepts, when given), best first."""
     terms = query_terms(question, idf)
-    asked = _populations(question)
+    asked = groups_in(question)
     numeric = bool(NUMERIC_INTENT.search(question))
     dose = bool(DOSE_INTENT.search(question))
     out: list[Scored] = []
@@ -125,7 +125,7 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 context = ref.text
             ov = max(overlap_score(terms, f"{leaf} {u.text}"), 0.8 * overlap_score(terms, f"{leaf} {context} {u.text}"))
             score = 0.6 * cos + 0.4 * ov + 0.04 * (len(passages) - rank) / len(passages)
-            pops = _populations(f"{context} {u.text}")
+            pops = groups_in(f"{context} {u.text}")
             if asked and pops and not (pops & asked):
                 score -= 0.08  # about another population than the one asked about
             if dose and DOSE_UNIT.search(u.text):
@@ -136,12 +136,6 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 score -= 0.05
             out.append(Scored(u, score, cos, ov, p))
     return sorted(out, key=lambda s: -s.score)
-
-
-def _populations(text: str) -> set[str]:
-    from .lexicon import load_lexicon
-
-    return {g.canonical for g, _ in load_lexicon().find(text, ("population",))} & {"children", "adults"}
 
 
 def jaccard(a: str, b: str) -> float:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import phrases
-from .lexicon import load_lexicon
+from .lexicon import named
 from .retrieve import Store
 from .types import Statement, Unit
 
@@ -54,7 +54,7 @@ def paragraph_opener(u: Unit, store: Store) -> Unit:
 
 
 def names_treatment(text: str) -> bool:
-    return bool(load_lexicon().find(text, TREATMENT_KINDS))
+    return bool(treatments(text))
 
 
 def referent(u: Unit, store: Store) -> Unit | None:
@@ -95,11 +95,11 @@ def _paragraph_before(u: Unit, store: Store) -> list[Unit]:
 
 
 def treatments(text: str) -> set[str]:
-    return {g.canonical for g, _ in load_lexicon().find(text, TREATMENT_KINDS)}
+    return named(text, TREATMENT_KINDS)
 
 
 def groups_in(text: str) -> set[str]:
-    return {g.canonical for g, _ in load_lexicon().find(text, ("population",))} & set(GROUPS)
+    return named(text, ("population",)) & set(GROUPS)
 
 
 # When the relapse came (early: within 36 months of diagnosis or on treatment; late: after) and which relapse

@@ -9,7 +9,7 @@ from . import phrases
 from .compose import Draft
 from .conflicts import Conflict, find_conflicts
 from .context import population, referent
-from .lexicon import load_lexicon
+from .lexicon import named
 from .retrieve import Store
 from .types import Citation, Notice, Statement, Unit
 
@@ -20,7 +20,7 @@ def add_conflicts(draft: Draft, question: str, store: Store) -> list[Conflict]:
     """Sources that disagree like with like: both statements are added to the draft, newest first."""
     if not draft.scored:
         return []
-    focus = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
+    focus = named(question, ("drug",))
     if not focus:
         return []
     top = [s.unit for s in draft.scored[:20]]

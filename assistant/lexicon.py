@@ -90,6 +90,11 @@ def _pattern(name: str) -> re.Pattern[str]:
     return re.compile(r"(?<![\w-])" + escaped + tail, flags)
 
 
+def named(text: str, kinds: tuple[str, ...] = ()) -> set[str]:
+    """The canonical names of the groups of these kinds that ``text`` names."""
+    return {g.canonical for g, _ in load_lexicon().find(text, kinds)}
+
+
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
     data = tomllib.loads(files("assistant").joinpath("data/lexicon.toml").read_text(encoding="utf-8"))

@@ -247,9 +247,7 @@ class Assistant:
         sentence it writes is checked, and the quoted answer is shown instead when too little passes."""
         a = self.assess(question, history, strategy, reader=reader)
         ans = self._extractive(a)
-        if self.uses_llm(llm) and ans.status == "answered" and (a.decision and a.decision.status == "answer"):
-            return self._generated(ans, a, history or [], reader)
-        return ans
+        return self._generated(ans, a, history or [], reader) if self._model_writes(a, ans, llm) else ans
 
     def ask_stream(self, question: str, history: list[dict[str, Any]] | None = None, reader: str = "patient",
                    llm: bool | None = None) -> Iterator[Answer]:
@@ -258,18 +256,23 @@ class Assistant:
         Without one, the final answer only."""
         a = self.assess(question, history, reader=reader)
         ans = self._extractive(a)
-        if not (self.uses_llm(llm) and ans.status == "answered" and a.decision and a.decision.status == "answer"):
+        if not self._model_writes(a, ans, llm):
             yield ans
             return
         kept: list[Statement] = []
-        for st, _g, citations in self.generate(ans, a, history or [], reader):
-            if st is None:
-                break
+        for st, state, citations in self.generate(ans, a, history or [], reader):
+            if st is None:  # the last item: the finished generation
+                yield self._generated(ans, a, history or [], reader, replay=state, replay_citations=citations)
+                return
             kept.append(st)
             statements, cits = renumber(kept, citations)
-            yield replace(ans, answer=render(statements), citations=cits, composer=_g.model,
+            yield replace(ans, answer=render(statements), citations=cits, composer=state.model,
                           verdict={**ans.verdict, "streaming": True})
-        yield self._generated(ans, a, history or [], reader, replay=_g, replay_citations=citations)
+
+    def _model_writes(self, a: Assessment, ans: Answer, llm: bool | None) -> bool:
+        """The model is asked only for a question the decision answers (never over an abstention)."""
+        return self.uses_llm(llm) and ans.status == "answered" and a.decision is not None \
+            and a.decision.status == "answer"
 
     def uses_llm(self, llm: bool | None = None) -> bool:
         return self.settings.llm.provider != "none" if llm is None else llm

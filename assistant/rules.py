@@ -17,6 +17,7 @@ notices): population notice, conflict and currency, abstention.  Fail-closed:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -262,15 +263,7 @@ def _meanings(text: str) -> frozenset[str]:
 
 def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     """The qualifier rule for a model's sentence: the same meanings as the passage's best matching part."""
-    s, c = normalise(sentence), normalise(cited)
-    window = best_window(s, c)
-    mine, theirs = _meanings(s), _meanings(window)
-    added, dropped = mine - _meanings(c), theirs - mine
-    if added or dropped:
-        parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
-                ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else [])
-        return RuleResult("qualifiers", False, "; ".join(parts) + " compared with the source")
-    return RuleResult("qualifiers", True)
+    return check_qualifiers(sentence, cited, _meanings)
 
 
 
@@ -286,11 +279,16 @@ def best_window(sentence: str, cited: str) -> str:
     return max(parts, key=lambda p: (len(words & set(tokenize(p))), -len(p))) if parts else cited
 
 
-def check_qualifiers(sentence: str, cited: str) -> RuleResult:
+def check_qualifiers(sentence: str, cited: str,
+                     kinds: Callable[[str], frozenset[str]] | None = None) -> RuleResult:
+    """The statement's qualifiers against the best matching part of its cited text: none added, none dropped.
+
+    ``kinds`` maps a text to the qualifiers compared (:func:`qualifiers`; a model's sentence compares meanings)."""
+    kinds = kinds or qualifiers
     s, c = normalise(sentence), normalise(cited)
     window = best_window(s, c)
-    mine, theirs = qualifiers(s), qualifiers(window)
-    added = mine - qualifiers(c)
+    mine, theirs = kinds(s), kinds(window)
+    added = mine - kinds(c)
     dropped = theirs - mine
     if added or dropped:
         parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .lexicon import load_lexicon
+from .lexicon import named
 from .types import Statement
 
 DOSE = re.compile(r"\d\s*(mg|mcg|µg|g/m|gm/sq|mg/kg|units?/m)", re.I)
@@ -21,7 +21,7 @@ DOSE = re.compile(r"\d\s*(mg|mcg|µg|g/m|gm/sq|mg/kg|units?/m)", re.I)
 
 def drugs_in(text: str) -> set[str]:
     """Canonical names of the drugs ``text`` names (brand names and abbreviations folded)."""
-    return {g.canonical for g, _ in load_lexicon().find(text, ("drug",))}
+    return named(text, ("drug",))
 
 
 def only_asked_doses(statements: Iterable[Statement], asked: set[str],
