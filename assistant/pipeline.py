@@ -38,7 +38,7 @@ from .retrieve import Retrieval, Retriever, Store, idf_weights, light_stem, toke
 from .rules import CitedText, verify
 from .safety import DOSE as DOSE_UNITS
 from .safety import drugs_in, only_asked_doses
-from .spelling import Speller
+from .spelling import Speller, english_words
 from .types import Answer, Citation, Notice, Statement, Status
 from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 
@@ -421,12 +421,14 @@ class Assistant:
         return load_vocabulary(self._mined)
 
     def _spellfix(self, text: str) -> str:
-        """Replace words missing from the corpus by a close corpus word ("leukemai" -> "leukemia")."""
+        """Replace words missing from the corpus by a close corpus word ("leukemai" -> "leukemia"); a common
+        English word is left as it is ("normally" is not "orally")."""
         _ = self.store
         out = []
+        english = english_words()
         for word in text.split():
             core = word.strip(".,;:?!()\"'").lower()
-            if len(core) >= 5 and core.isalpha() and core not in self._vocab:
+            if len(core) >= 5 and core.isalpha() and core not in self._vocab and core not in english:
                 match = self._speller.correct(core)
                 if match:
                     word = word.lower().replace(core, match)

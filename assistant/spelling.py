@@ -11,6 +11,7 @@ unknown drug, so the question abstains instead of answering about another one.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Collection, Iterable
 
@@ -38,6 +39,23 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
 
 def is_drug_like(word: str) -> bool:
     return len(word) >= 6 and bool(DRUG_STEM.search(word.lower()))
+
+
+@functools.cache
+def english_words() -> frozenset[str]:
+    """Whole English words of the packaged MiniLM tokenizer's vocabulary (about 22,000), or none without it.
+
+    A word people commonly write ("normally", "getting", "there") is not a typo of a corpus word even when
+    the five sources never use it: "we normally give" must not become "we orally give"."""
+    try:
+        from importlib.resources import files
+
+        from .embedders import MINILM_PACKAGE
+
+        text = (files(MINILM_PACKAGE) / "model" / "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return frozenset()
+    return frozenset(w for w in text.split() if w.isalpha() and len(w) > 1)
 
 
 def max_typos(word: str) -> int:

@@ -58,3 +58,14 @@ def test_speller_agrees_with_correct_on_the_corpus_vocabulary(fake_assistant) ->
     for w in words:
         assert speller.correct(w) == correct(w, a._vocab, a._drug_words), w
     assert speller.unknown_drugs(["obecabtagene", "blinatumumab"]) == ["obecabtagene"]
+
+
+def test_common_english_words_are_not_typos_of_corpus_words(fake_assistant) -> None:
+    """'we normally give' must not become 'we orally give'; a real typo is still corrected."""
+    from assistant.spelling import english_words
+
+    assert {"normally", "getting", "there"} <= english_words()
+    assert "orally" in fake_assistant._vocab  # the corpus word "normally" used to be corrected to
+    fixed = fake_assistant._spellfix("how much cranial rt do we normally give, getting there")
+    assert "normally" in fixed and "orally" not in fixed and "getting there" in fixed
+    assert "blinatumomab" in fake_assistant._spellfix("relapsed blinatumomob")
