@@ -17,7 +17,8 @@ import numpy as np
 
 from .config import ComposeSettings
 from .context import groups_in, referent
-from .retrieve import Store, tokenize
+from .lexicon import named
+from .retrieve import Store, light_stem, tokenize
 from .types import Citation, Passage, Statement, Unit
 
 # Broad cues for ranking (a radiation dose in cGy counts) and strict ones for the focus check (a drug dose).
@@ -70,18 +71,31 @@ def render(statements: list[Statement]) -> str:
 Concept = tuple[frozenset[str], float]  # alternative tokens, weight
 
 
+def _stems(tokens: list[str]) -> set[str]:
+    return {light_stem(t) for t in tokens}
+
+
 def overlap_score(concepts: list[Concept], text: str) -> float:
-    """Weighted share of the question's concepts found in ``text`` (a concept matches through any alias)."""
+    """Weighted share of the question's concepts found in ``text`` (a concept matches through any alias;
+    words are compared by their light stem, so "cycle" finds "Cycles"; an alias of several words matches
+    when all of them are there)."""
     if not concepts:
         return 0.0
-    toks = set(tokenize(text))
+    toks = _stems(tokenize(text))
     total = sum(w for _, w in concepts)
-    return sum(w for alts, w in concepts if alts & toks) / total
+    return sum(w for alts, w in concepts if any(_has(a, toks) for a in alts)) / total
+
+
+def _has(alias: str, toks: set[str]) -> bool:
+    return light_stem(alias) in toks if " " not in alias else all(light_stem(t) in toks for t in alias.split())
 
 
 def query_terms(question: str, idf: dict[str, float]) -> list[Concept]:
-    """The question's concepts: each lexicon group it names (with all aliases), then each other word."""
+    """The question's concepts: each lexicon group it names (with all aliases), each term of the vocabulary
+    bridge it names (with every spelling the documents use for it: "side effects" also finds "toxicities"),
+    then each other word."""
     from .lexicon import load_lexicon
+    from .vocabulary import load_vocabulary
 
     default = max(idf.values()) if idf else 1.0
     concepts: list[Concept] = []
@@ -92,6 +106,15 @@ def query_terms(question: str, idf: dict[str, float]) -> list[Concept]:
         alts = frozenset(t for n in group.names for t in tokenize(n) if len(t) > 2 or n == name)
         if own:
             concepts.append((alts | frozenset(own), max(idf.get(t, default) for t in own) * 0.8))
+    vocab = load_vocabulary()
+    for group, name in vocab.lexicon.find(question):
+        own = [t for t in tokenize(name) if t not in covered]
+        if not own:
+            continue
+        covered.update(own)
+        spellings = [n for n in group.names if n.lower() in vocab.corpus_names]
+        alts = frozenset(" ".join(tokenize(n)) for n in spellings if tokenize(n)) | {" ".join(own)}
+        concepts.append((alts, max(idf.get(t, default) for t in own) * 0.8))
     for tok in dict.fromkeys(tokenize(question)):
         if tok not in covered:
             concepts.append((frozenset({tok}), idf.get(tok, default)))
@@ -147,7 +170,7 @@ READER_ROLE = {"patient": "patients", "clinician": "clinicians"}
 
 
 def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Store, idf: dict[str, float],
-            cfg: ComposeSettings, reader: str = "") -> Draft:
+            cfg: ComposeSettings, reader: str = "", embed: Callable[[list[str]], np.ndarray] | None = None) -> Draft:
     """The extractive draft.  ``reader`` ("patient" / "clinician"): of two sentences from different documents
     that say the same thing, the one from the document written for that reader is kept."""
     scored = score_units(question, qvec, passages, store, idf)
@@ -170,7 +193,7 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
                 picked[twin] = s  # the same thing, from the document written for this reader
             continue
         picked.append(s)
-    for extra in part_answers(question, scored, picked, idf, cfg):
+    for extra in part_answers(question, scored, picked, idf, cfg, store, embed):
         picked.append(extra)
     _build(draft, picked, store)
     return draft
@@ -180,7 +203,8 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
 PART_SPLIT = re.compile(r"\?+|;|\b(?:and|also|plus|or)\s+(?=(?:what|how|which|when|is|are|does|do|can|could|"
                         r"should|why|where|who|will|would|any)\b)|,\s*(?=(?:what|how|which|when|why|where|who)\b)",
                         re.I)
-PART_COVERAGE = 0.5  # share of a part's concepts its best sentence must name to be added for it
+PART_COVERAGE = 0.5  # without an embedder: share of a part's concepts its best sentence must name
+PART_SHARE = 0.8  # a picked sentence scoring this share of a part's best answers the part (as the floor above)
 
 
 def question_parts(question: str) -> list[str]:
@@ -190,25 +214,41 @@ def question_parts(question: str) -> list[str]:
 
 
 def part_answers(question: str, scored: list[Scored], picked: list[Scored], idf: dict[str, float],
-                 cfg: ComposeSettings) -> list[Scored]:
-    """For a question in several parts, the best sentence for each part the picked sentences leave out."""
+                 cfg: ComposeSettings, store: Store | None = None,
+                 embed: Callable[[list[str]], np.ndarray] | None = None) -> list[Scored]:
+    """For a question in several parts, the best sentence for each part the picked sentences leave out.
+
+    Each part is scored on its own as the whole question is (cosine to the part, when ``embed`` is given,
+    and its concepts' overlap), with the drugs and therapies the question names added to a part that does
+    not name them ("main tox to watch for? and is it any use in B-lineage disease (nelarabine)").  A part is
+    answered already when a picked sentence scores at least ``PART_SHARE`` of the part's best."""
     parts = question_parts(question)
     if len(parts) < 2:
         return []
-    out: list[Scored] = []
     pool = [s for s in scored[:20] if s.score >= cfg.min_sentence_score]
-    for part in parts:
-        terms = query_terms(part, idf)
+    if not pool:
+        return []
+    topic = named(question, ("drug", "therapy"))
+    texts = [part + "".join(f" ({t})" for t in sorted(topic) if not named(part, ("drug", "therapy")) & {t})
+             for part in parts]
+    vecs = embed(texts) if embed is not None and store is not None else None
+    out: list[Scored] = []
+    for i, text in enumerate(texts):
+        terms = query_terms(text, idf)
 
-        def cover(s: Scored, terms: list[Concept] = terms) -> float:
-            return overlap_score(terms, f"{s.unit.section.split(' > ')[-1]} {s.unit.text}")
+        def part_score(s: Scored, terms: list[Concept] = terms, i: int = i) -> float:
+            ov = overlap_score(terms, f"{s.unit.section.split(' > ')[-1]} {s.unit.text}")
+            if vecs is None or store is None:
+                return ov
+            return 0.6 * float(store.unit_vector(s.unit.id) @ vecs[i]) + 0.4 * ov
 
         chosen = [*picked, *out]
-        if any(cover(s) >= PART_COVERAGE for s in chosen):
+        best = max(pool, key=part_score)
+        top = part_score(best)
+        if best in chosen or any(part_score(c) >= PART_SHARE * top for c in chosen):
             continue  # this part is answered already
-        best = max(pool, key=lambda s: cover(s) + s.score, default=None)
-        if best is not None and cover(best) >= PART_COVERAGE and best not in chosen \
-                and not any(jaccard(best.unit.text, c.unit.text) > cfg.dedup_jaccard for c in chosen):
+        enough = top >= cfg.min_sentence_score if vecs is not None else top >= PART_COVERAGE
+        if enough and not any(jaccard(best.unit.text, c.unit.text) > cfg.dedup_jaccard for c in chosen):
             out.append(best)
     return out
 

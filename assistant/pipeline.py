@@ -225,7 +225,8 @@ class Assistant:
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
         kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
-        draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader)
+        draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader,
+                        embed=retriever.embedder.embed)
         conflicts = add_conflicts(draft, text, store)
         rescue_dose(text, draft, store)
         rescue_value(kq, text, draft, store, s.rules.value_coverage,
