@@ -19,7 +19,7 @@ UNITS = [
     (r"g\s*/\s*m\s*[2²]|gm?/sq\.? ?m", "g/m2"),
     (r"mcg\s*/\s*day", "mcg/day"),
     (r"mcg", "mcg"), (r"mg/kg", "mg/kg"), (r"mg", "mg"), (r"kg", "kg"), (r"g/dL", "g/dL"), (r"g/liter", "g/L"),
-    (r"cGy", "cGy"), (r"Gy", "Gy"),
+    (r"lbs?\b|pounds?", "lb"), (r"cGy", "cGy"), (r"Gy", "Gy"),
     (r"[x×]\s*10\s*9\s*/\s*L|× 109/L|x 109/L", "x10^9/L"),
     (r"/microL", "/microL"),
     (r"months?|mo\b", "month"), (r"years?|yrs?|y\b", "year"), (r"weeks?|wks?|wk\b", "week"),
@@ -31,10 +31,11 @@ _UNIT_RE = "|".join(f"(?:{p})" for p, _ in UNITS)
 NUMBER = re.compile(
     r"(?<![\w.])(?P<a>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
     r"(?:\s*(?:–|-|to)\s*(?P<b>\d+(?:\.\d+)?)(?!\w))?"
-    r"(?:\s*(?P<u>" + _UNIT_RE + r"))?(?![A-Za-z])"
+    r"(?:(?:\s*|-)(?P<u>" + _UNIT_RE + r"))?(?![A-Za-z])"
 )
 LINK = re.compile(r"^\s*(?:,|;|versus|vs\.?|and|or|,\s*and|,\s*or)\s*$")
-WORD_NUMBERS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+# "one" is left out: it is also a pronoun ("a short one"); "one year" is still a quantity (see _WORD_UNIT).
+WORD_NUMBERS = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
                           r"half|halves|third|thirds|quarter|quarters|twice|double|triple|single)\b", re.I)
 
 
@@ -61,7 +62,7 @@ def _num(s: str) -> float:
 WORD_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "eighteen": 18, "twenty": 20, "thirty": 30,
                "forty": 40, "fifty": 50}
-_WORD_UNIT = re.compile(r"\b(" + "|".join(WORD_VALUES) + r")\b(?=(?:\s*(?:to|-|–)\s*\w+)?\s+(?:" + _UNIT_RE + r"))",
+_WORD_UNIT = re.compile(r"\b(" + "|".join(WORD_VALUES) + r")\b(?=(?:\s*(?:to|-|–)\s*\w+)?[\s-]+(?:" + _UNIT_RE + r"))",
                         re.I)
 
 
@@ -100,12 +101,16 @@ def missing_quantities(sentence: str, cited: str) -> list[Quantity]:
     have = _extract(cited)
     have_set = set(have)
     values = {q.a for q in have if q.b is None} | {q.b for q in have if q.b is not None} | {q.a for q in have}
+    values |= {float(WORD_VALUES[w]) for w in word_numbers(cited) if w in WORD_VALUES}  # "seven of 11"
+    ranges = {(q.a, q.b) for q in have if q.b is not None}
     missing = []
     for q in _extract(sentence):
         if q in have_set:
             continue
         if not q.unit and q.b is None and q.a in values:
             continue  # a bare number: its value must appear
+        if not q.unit and q.b is not None and (q.a, q.b) in ranges:
+            continue  # a bare range ("aged 1 to 21"): the same bounds must appear ("1-21 y")
         missing.append(q)
     return missing
 

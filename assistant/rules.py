@@ -16,14 +16,15 @@ notices): population notice, conflict and currency, abstention.  Fail-closed:
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from .lexicon import load_lexicon
-from .numbers import fmt, missing_quantities, word_numbers
+from .numbers import WORD_VALUES, extract, fmt, missing_quantities, word_numbers
 from .retrieve import light_stem, tokenize
 from .types import Statement
 
@@ -41,8 +42,11 @@ QUALIFIERS = {
     "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b", "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b",
     "only": r"\bonly\b|\bsolely\b", "rarely": r"\brarely\b|\bseldom\b", "usually": r"\busually\b|\btypically\b",
     "often": r"\boften\b|\bfrequently\b|\bcommonly\b", "sometimes": r"\bsometimes\b|\boccasionally\b",
-    "less than": r"\bless than\b|\bfewer than\b|<|\bbelow\b|\bunder\s+\d+(\.\d+)?\s*(%|percent)",
-    "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bover\s+\d+(\.\d+)?\s*(%|percent)",
+    # "over 2 h" is how long an infusion runs, not "more than": over/under count only before a share or a weight.
+    "less than": r"\bless than\b|\bfewer than\b|<|\bbelow\b|\bunder\s+(\d+(\.\d+)?\s*(%|percent|kg|lb)|"
+    r"(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
+    "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bbeyond\b|\bover\s+(\d+(\.\d+)?\s*"
+    r"(%|percent|kg|lb)|(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
     "at least": r"\bat least\b|≥|\bor more\b|\bminimum\b", "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|"
     r"\bor less\b|\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
@@ -180,7 +184,8 @@ def check_numbers(sentence: str, cited: str) -> RuleResult:
     s, c = normalise(sentence), normalise(cited)
     missing = [fmt(q) for q in missing_quantities(s, c)]
     have_words = set(word_numbers(c))
-    missing += [w for w in word_numbers(s) if w not in have_words]
+    values = {v for q in extract(c) for v in (q.a, q.b) if v is not None}
+    missing += [w for w in word_numbers(s) if w not in have_words and WORD_VALUES.get(w) not in values]
     if missing:
         return RuleResult("numbers", False, f"not in the cited text: {', '.join(missing)}")
     return RuleResult("numbers", True)
@@ -206,6 +211,77 @@ GROUP_WORDS = {
     "relapsed": re.compile(r"\brelaps\w*|\brecurr\w*|\brefractory\b|\bsalvage\b|\bcame back\b|\bcomes back\b",
                            re.I),
 }
+
+
+# Terms a model may attach to the wrong statement of a passage ("only dasatinib has activity against T315I"
+# from "dasatinib ... may be used ...; only ponatinib has substantial activity ..."), by kind: a clause of the
+# sentence may name a term of a kind only as the part of the passage it rests on does.
+BINDING_TERMS = {
+    "lineage": {"T-cell": GROUP_WORDS["T-cell ALL"], "B-cell": GROUP_WORDS["B-cell ALL"]},
+    "ph": {"Ph-positive": re.compile(r"\bPh\+|\bPh-?positive\b|\bPhiladelphia chromosome-positive\b|\bPh1\+", re.I),
+           "Ph-negative": re.compile(r"\bPh-(?![\w+])|\bPh-?negative\b|\bPhiladelphia chromosome-negative\b", re.I)},
+    "order": {w: re.compile(p, re.I) for w, p in (("first", r"\bfirst\b|\b1st\b|\bCR1\b|\binitial\b"),
+                                                   ("second", r"\bsecond\b|\b2nd\b|\bCR2\b"),
+                                                   ("third", r"\bthird\b|\b3rd\b|\bCR3\b"),
+                                                   ("subsequent", r"\bsubsequent\b|\bor later\b"))},
+    "timing": {w: re.compile(rf"\b{w}\b(?:\W+\w+){{0,2}}?\W+relaps|\brelaps\w*(?:\W+\w+){{0,2}}?\W+{w}\b", re.I)
+               for w in ("early", "late")},
+    "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
+               for w in ("short", "long")},
+}
+INHERITED = ("drug", "age")  # kinds another sentence of the passage must give a segment that names none
+CLAUSE_SPLIT = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+but\s+|\s+whereas\s+", re.I)
+
+
+def _terms(text: str) -> dict[str, set[str]]:
+    """The binding terms ``text`` names, by kind (drugs and ages through the lexicon)."""
+    out = {kind: {name for name, pat in pats.items() if pat.search(text)} for kind, pats in BINDING_TERMS.items()}
+    lex = load_lexicon()
+    out["drug"] = {g.canonical for g, _ in lex.find(text, ("drug",))}
+    out["age"] = {g.canonical for g, _ in lex.find(text, ("population",))}
+    return out
+
+
+def segments(cited: str) -> list[str]:
+    """The passage's sentences and their semicolon parts, in order."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+|\n+|;\s+", cited) if p.strip()]
+    return parts or [cited]
+
+
+def check_binding(sentence: str, cited: str) -> RuleResult:
+    """Each clause of a model's sentence names its drugs, ages, lineage, Ph status, order (first, second ...),
+    timing and length of remission as the part of the passage it rests on (its best matching segments) does:
+    where that part names terms of a kind, the clause's terms of that kind must be among them; where it names
+    no drug or age, the clause's must be named elsewhere in the passage (the sentence before says whose dose
+    it is)."""
+    s, c = normalise(sentence), normalise(cited)
+    segs = segments(c)
+    seg_terms = [_terms(x) for x in segs]
+    seg_words = [set(map(light_stem, tokenize(x))) for x in segs]
+    wrong: list[str] = []
+    for clause in CLAUSE_SPLIT.split(s):
+        words = set(map(light_stem, tokenize(clause)))
+        if len(words) < 3:
+            continue
+        scores = [len(words & w) for w in seg_words]
+        best = [i for i, sc in enumerate(scores) if sc == max(scores)]
+        mine = _terms(clause)
+        for kind, names in mine.items():
+            if not names:
+                continue
+
+            def bound(i: int, kind: str = kind, names: set[str] = names) -> bool:
+                here = seg_terms[i][kind]
+                if here:
+                    return names <= here
+                return kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) for n in names)
+
+            if not any(bound(i) for i in best):
+                wrong.extend(sorted(names - set().union(*(seg_terms[i][kind] for i in best))) or sorted(names))
+    if wrong:
+        return RuleResult("binding", False, "the part of the passage it rests on is not about: "
+                          + ", ".join(dict.fromkeys(wrong)))
+    return RuleResult("binding", True)
 
 
 def check_population(sentence: str, cited: str) -> RuleResult:
@@ -314,8 +390,27 @@ minutes min week weeks wk wks weekly month months mo year years yr yrs y percent
 seven eight nine ten eleven twelve twenty thirty forty fifty half third quarter""".split())
 
 
+# Contractions leave these fragments ("didn't" -> "didn"): the negation they carry is the qualifier rule's.
+CONTRACTED = frozenset("didn doesn don isn aren wasn weren haven hasn hadn won wouldn shouldn couldn cannot".split())
+COMPARE = frozenset("vs versus compared".split())  # a comparison the numbers and qualifiers rules check
+
+
+def same_word(word: str, have: Iterable[str]) -> bool:
+    """A word of the text that is ``word`` in another form: a shared start of at least six letters covering
+    at least 70 % of the shorter word ("transplanted" / "transplantation", "responding" / "response")."""
+    if len(word) < 6:
+        return False
+    for other in have:
+        if len(other) >= 6 and other[:6] == word[:6]:
+            n = len(os.path.commonprefix([word, other]))
+            if n >= 0.7 * min(len(word), len(other)):
+                return True
+    return False
+
+
 def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
-    """Like :func:`support_coverage`, forgiving glue words and lay words the vocabulary maps onto the text."""
+    """Like :func:`support_coverage`, forgiving glue words, word forms and lay words the vocabulary maps onto
+    the text.  A hyphenated word counts by its parts ("three-year" is "three" and "year")."""
     from .vocabulary import load_vocabulary
 
     have, stems = _words_and_stems(normalise(cited))
@@ -323,12 +418,29 @@ def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     for group, name in load_vocabulary().lexicon.find(sentence):
         if any(all(t in have or light_stem(t) in stems for t in tokenize(n)) for n in group.names if tokenize(n)):
             bridged.update(tokenize(name))
-    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and t not in PARAPHRASE_GLUE
-             and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS]
+    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and "-" not in t and t not in PARAPHRASE_GLUE
+             and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS and t not in CONTRACTED
+             and t not in COMPARE]
     if not words:
         return 1.0, []
-    missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged]
+    by_start = [h for h in have if len(h) >= 6]
+    missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged
+               and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
     return 1 - len(missing) / len(words), missing
+
+
+CLAUSE_SUPPORT = 0.5  # an added clause ("..., and radiation to the spine") is at least half new words
+
+
+def weak_clause(sentence: str, cited: str) -> tuple[float, list[str]] | None:
+    """The first clause of a model's sentence (split at ";", ", and", "but", ", which") of which less than
+    more than ``CLAUSE_SUPPORT`` of the content words are in the text: a claim added to a faithful sentence."""
+    clauses = re.split(r",\s+which\s+|,\s+so\s+", sentence)
+    for clause in (c for part in clauses for c in CLAUSE_SPLIT.split(part)):
+        cov, missing = paraphrase_coverage(clause, cited)
+        if len(missing) >= 1 and cov <= CLAUSE_SUPPORT:
+            return cov, missing
+    return None
 
 
 def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float,
@@ -343,12 +455,16 @@ def check_statement(stmt: Statement, cited: dict[int, CitedText], support_thresh
         if paraphrase:
             wide = normalise("\n".join(f"{cited[n].context}\n{cited[n].text}" for n in stmt.cites))
             cov, missing = paraphrase_coverage(sent, wide)
+            weak = weak_clause(sent, wide)
+            if weak:
+                cov, missing = min(cov, weak[0]), weak[1]
             support = RuleResult("support", cov >= support_threshold,
                                  f"{cov:.0%} of content words found" if cov >= support_threshold else
                                  f"only {cov:.0%} of its content words are in the cited text "
                                  f"(missing: {', '.join(missing[:6])})")
             results += [support, check_numbers(sent, text), check_drugs(sent, text),
-                        check_paraphrase_qualifiers(sent, text), check_population(sent, text)]
+                        check_paraphrase_qualifiers(sent, text), check_population(sent, text),
+                        check_binding(sent, text)]
         else:
             results += [check_support(sent, text, support_threshold), check_numbers(sent, text),
                         check_drugs(sent, text), check_qualifiers(sent, text), check_population(sent, text)]

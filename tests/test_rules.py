@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -146,3 +147,75 @@ def test_lexicon_find_longest_name_wins_without_overlaps():
     assert all(name != "ino" for _, name in found)  # short abbreviations match case-sensitively
     assert [n for _, n in lex.find("the Ph+ and Ph-negative groups", ("abbr", "population", "drug", "therapy"))
             if n.startswith("Ph")] == ["Ph+", "Ph-negative"]
+
+
+def _para(sentence: str, quote: str) -> Any:
+    from assistant.rules import check_statement as _check
+
+    return _check(Statement(sentence, [1]), {1: CitedText(1, quote)}, 0.75, paraphrase=True)
+
+
+def _failed(v: Any) -> set[str]:
+    return {r.rule for r in v.results if not r.ok}
+
+
+TKI = ("Second generation TKIs (eg, dasatinib, nilotinib, bosutinib) may be used for the treatment of patients with "
+       "Ph-positive ALL with intolerance to prior therapy; importantly, only the third generation TKI, ponatinib, has "
+       "substantial activity in the setting of the BCR-ABL1 T315I mutation.")
+CLOF = ("Clofarabine is approved for the treatment of pediatric patients aged 1-21 y with relapsed or refractory ALL "
+        "after at least two prior regimens. Adult patients are treated at a lower dose.")
+REMISSION = ("If ALL relapses after a long remission, it may respond to the drugs used in the original treatment. "
+             "If ALL relapses after a short remission, doctors will use other drugs.")
+
+
+@pytest.mark.parametrize("sentence,quote,ok", [
+    ("Only ponatinib has substantial activity against the BCR-ABL1 T315I mutation.", TKI, True),
+    ("Only dasatinib has substantial activity against the BCR-ABL1 T315I mutation.", TKI, False),
+    ("Clofarabine is approved for children aged 1 to 21 with relapsed or refractory ALL after at least two prior "
+     "regimens.",
+     CLOF, True),
+    ("Clofarabine is approved for adults with relapsed or refractory ALL after at least two prior regimens.",
+     CLOF, False),
+    ("After a long remission, ALL may respond to the drugs used in the original treatment.", REMISSION, True),
+    ("After a short remission, ALL may respond to the drugs used in the original treatment.", REMISSION, False),
+])
+def test_a_clause_names_its_drug_age_and_setting_as_the_part_of_the_passage_it_rests_on(sentence, quote, ok):
+    v = _para(sentence, quote)
+    assert v.ok is ok, v.results
+    if not ok:
+        assert "binding" in _failed(v)
+
+
+def test_a_dose_sentence_may_take_its_drug_from_the_sentence_before():
+    quote = "Nelarabine is approved for T-cell ALL. The recommended dose is 1500 mg/m2 IV over 2 hours."
+    assert _para("The recommended nelarabine dose is 1500 mg/m2 IV over 2 hours.", quote).ok
+
+
+@pytest.mark.parametrize("sentence,quote,ok", [
+    ("Cycles may be extended with a 7-week treatment-free interval.", "Cycles may be extended to 28 days, with a "
+     "7-day treatment-free interval.", False),
+    ("Cycles may be extended with a 7-day treatment-free interval.", "Cycles may be extended to 28 days, with a "
+     "7-day treatment-free interval.", True),
+    ("The estimated six-year EFS was 67 percent.", "an estimated six-month EFS of 67 percent", False),
+    ("Patients weighing under 45 lb get 15 mcg/m2/day.", "In patients weighing < 45 kg, 15 mcg/m2/day", False),
+    ("7 of the 11 had complete responses.", "seven of 11 had complete responses", True),
+])
+def test_numbers_with_hyphenated_units_pounds_and_number_words(sentence, quote, ok):
+    v = _para(sentence, quote)
+    assert v.ok is ok, v.results
+    if not ok:
+        assert "numbers" in _failed(v)
+
+
+def test_over_two_hours_is_how_long_an_infusion_runs_not_more_than():
+    from assistant.rules import qualifiers
+
+    assert "more than" not in qualifiers("52 mg/m2/day IV over 2 h for 5 d")
+    assert "more than" in qualifiers("in over 50 percent of patients")
+
+
+def test_an_added_clause_of_new_words_is_not_supported():
+    quote = "Typically, 2400 cGy of radiation is given to the entire cranium over 12 doses."
+    assert _para("2400 cGy of radiation is given to the entire cranium over 12 doses.", quote).ok
+    v = _para("2400 cGy of radiation is given to the entire cranium over 12 doses, and radiation to the spine.", quote)
+    assert "support" in _failed(v)
