@@ -53,7 +53,9 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"introduced|available|published|updated|discovered)\b|\bin what year\b|\bwhat year\b", re.I)),
     # Last: a comparison is asked only when no value is ("in the trial of A versus B, what were the CR rates?").
     ("comparison", re.compile(r"\b(better|worse|more effective|less effective|safer|superior|inferior|preferable|"
-                              r"preferred)\b[^?.]*\b(or|than|vs\.?|versus)\b|\bcompared? (to|with)\b|\bvs\.?\s|"
+                              r"preferred)\b[^?.]*\b(or|than|vs\.?|versus)\b|\b(or|vs\.?|versus)\b[^?.]*\b(better|"
+                              r"worse|more effective|less effective|safer|superior|inferior|preferable|preferred|"
+                              r"best)\b|\bcompared? (to|with)\b|\bvs\.?\s|"
                               r"\bversus\b|\bwhich is (better|best|more|safer)\b", re.I)),
 )
 

@@ -8,10 +8,13 @@ question, the draft and the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import re
+from collections.abc import Callable, Iterator
 
 from .answertype import answer_gap, answered_topics, answers, asked_kind, focus
 from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, Scored
+from .context import groups_in, population, referent
 from .lexicon import load_lexicon
 from .retrieve import Store
 from .types import Citation, Statement
@@ -19,6 +22,21 @@ from .types import Citation, Statement
 
 def _drugs_of(unit_text: str, leaf: str, context: str) -> set[str]:
     return {g.canonical for g, _ in load_lexicon().find(f"{leaf} {context} {unit_text}", ("drug",))}
+
+
+def dosed_drugs(unit_text: str, leaf: str, context: str) -> set[str]:
+    """The drugs a statement gives a dose of.  A dose belongs to the drug named last before it in the sentence
+    ("dasatinib (70 mg orally twice daily) ... in imatinib-resistant patients" is a dose of dasatinib, not of
+    imatinib); a dose with no drug before it, to the drugs of the section and the sentences before, or else of
+    the sentence."""
+    low = unit_text.lower()
+    spots = sorted((m.start(), g.canonical) for g, name in load_lexicon().find(unit_text, ("drug",))
+                   for m in re.finditer(re.escape(name.lower()), low))
+    out: set[str] = set()
+    for m in DRUG_DOSE_UNIT.finditer(unit_text):
+        before = [c for pos, c in spots if pos < m.start()]
+        out |= {before[-1]} if before else (_drugs_of("", leaf, context) or {c for _, c in spots})
+    return out
 
 
 def _context(store: Store, unit_id: str) -> tuple[str, str]:
@@ -50,9 +68,35 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
     about = [st for st in statements if drugs & _drugs_of(st.text, *_context(store, st.unit_id))]
     if not about:
         return f"no statement about {', '.join(sorted(drugs))}"
-    if dose_question(question) and not any(DRUG_DOSE_UNIT.search(st.text) for st in about):
+    if not dose_question(question):
+        return ""
+    dosed = [st for st in about if drugs & dosed_drugs(st.text, *_context(store, st.unit_id))]
+    if not dosed:
         return f"no dose of {', '.join(sorted(drugs))} in the sources"
+    asked_for = _dose_group(question)
+    if asked_for and not any(_group_of(st, store) in asked_for | {""} for st in dosed):
+        return f"no dose of {', '.join(sorted(drugs))} for {next(iter(asked_for))} in the sources"
     return ""
+
+
+def _lazy(make: Callable[[], list[Scored]]) -> Iterator[Scored]:
+    yield from make()
+
+
+def _dose_group(question: str) -> set[str]:
+    """Whom a dose is asked for: the one group named where the dose is asked ("nelarabine dose in children? i
+    only see the adult dose" asks for children), else the one the question names; empty when none or several."""
+    asking = next((part for part in re.split(r"(?<=[.?!])\s+", question) if DOSE_QUESTION.search(part)), question)
+    found = groups_in(asking) or groups_in(question)  # "the dose of nelarabine? and what about in kids?"
+    return found if len(found) == 1 else set()
+
+
+def _group_of(st: Statement, store: Store) -> str:
+    """Whom a statement is about (children, adults or "" when it does not say)."""
+    unit = store.units.get(st.unit_id)
+    if unit is None:
+        return ""
+    return population(unit, store, referent(unit, store)).population
 
 
 def dose_question(question: str) -> bool:
@@ -60,14 +104,17 @@ def dose_question(question: str) -> bool:
     return bool(DOSE_QUESTION.search(question)) and asked_kind(question) != "count"
 
 
-def rescue_dose(question: str, draft: Draft, store: Store) -> None:
-    """For a dose question, add the best retrieved sentence giving that drug's dose when the draft has none."""
+def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], list[Scored]] = list) -> None:
+    """For a dose question, add the best retrieved sentence giving that drug's dose (for the group asked about,
+    when one is) when the draft has none: from the top passages, then from ``deeper()`` (those ranked after)."""
     drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
     if not drugs or not dose_question(question) or not focus_gap(question, draft.statements, store):
         return
-    for sc in draft.scored:
+    asked_for = _dose_group(question)
+    for sc in itertools.chain(draft.scored, _lazy(deeper)):
         u = sc.unit
-        if DRUG_DOSE_UNIT.search(u.text) and drugs & _drugs_of(u.text, *_context(store, u.id)):
+        if DRUG_DOSE_UNIT.search(u.text) and drugs & dosed_drugs(u.text, *_context(store, u.id)) and \
+                (not asked_for or population(u, store, referent(u, store)).population in asked_for | {""}):
             _append(draft, sc, store)
             return
 

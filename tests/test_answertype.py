@@ -138,3 +138,25 @@ def test_the_minimum_coverage_is_a_parameter():
     assert coverage(focus(q), text) == 1 / 7              # "cycle" of seven focus words
     assert answers(q, text, leaf="Blinatumomab", min_coverage=0.1) == {"blinatumomab"}
     assert answers(q, text, leaf="Blinatumomab", min_coverage=0.25) is None
+
+
+def test_a_dose_belongs_to_the_drug_named_before_it() -> None:
+    from assistant.focus import dosed_drugs
+
+    text = ("The efficacy and safety of dasatinib (70 mg orally twice daily) was tested in 36 patients with "
+            "imatinib-resistant Ph+ ALL.")
+    assert dosed_drugs(text, "", "") == {"dasatinib"}
+    assert dosed_drugs("The dosage is 52 mg/m2/day IV over 2 h for 5 d.", "", "Clofarabine is approved ...") == \
+        {"clofarabine"}
+
+
+def test_a_dose_asked_for_one_group_is_not_answered_by_another_groups_dose() -> None:
+    from assistant.focus import _dose_group
+
+    assert _dose_group("nelarabine dose in children? i only see the adult dose") == {"children"}
+    assert _dose_group("what is the nelarabine dose") == set()
+
+
+def test_which_is_better_asked_after_the_two_names() -> None:
+    assert asked("for relapsed T-ALL is nelarabine or clofarabine the better choice?").kind == "comparison"
+    assert asked("is nelarabine better than clofarabine for T-ALL?").kind == "comparison"
