@@ -228,7 +228,8 @@ class Assistant:
         draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader,
                         embed=retriever.embedder.embed)
         conflicts = add_conflicts(draft, text, store)
-        rescue_dose(text, draft, store, lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf))
+        rescue_dose(text, draft, store,
+                    lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf))
         rescue_value(kq, text, draft, store, s.rules.value_coverage,
                      lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf,
                                          keep=lambda u: carries(asked(kq).kind, u.text, asked(kq).unit)))
