@@ -51,6 +51,8 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\bhow many\b|\b(the )?(minimum|maximum|total|least|smallest|largest) number of\b", re.I)),
     ("date", re.compile(r"^\s*(when|in what year|what year)\b.*\b(approved|approval|withdrawn|removed|licensed|"
                         r"introduced|available|published|updated|discovered)\b|\bin what year\b|\bwhat year\b", re.I)),
+    # "why ...": a reason or a purpose; after the value kinds ("why is survival so low, and what is it?").
+    ("cause", re.compile(r"\bwhy\b|\bhow come\b|\bwhat causes\b|\bwhat is the reason\b|\bmechanism\b", re.I)),
     # Last: a comparison is asked only when no value is ("in the trial of A versus B, what were the CR rates?").
     ("comparison", re.compile(r"\b(better|worse|more effective|less effective|safer|superior|inferior|preferable|"
                               r"preferred)\b[^?.]*\b(or|than|vs\.?|versus)\b|\b(or|vs\.?|versus)\b[^?.]*\b(better|"
@@ -70,7 +72,8 @@ expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblast
 patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
 minimum longest shortest total overall typical above below beyond his her their its get gets getting got do done
 doing make makes made need needs needed give gives given giving go goes going take takes taking took last lasts
-lasting treatment treatments treat treated therapy therapies""".split())
+lasting treatment treatments treat treated therapy therapies good bad choice choices option options idea
+work works worked working isn doesn didn don aren wasn weren cant couldn wouldn shouldn won hasn haven""".split())
 # Words that open a phrase giving the setting rather than what is asked ("... stay near the hospital | after a
 # CAR-T infusion"): the focus stops at the first of them that follows a focus word.
 SETTING_WORDS = frozenset("""after before during around following since when whenever whose where while until in at
@@ -170,6 +173,12 @@ def _clause(question: str, at: int) -> str:
     return sentence
 
 
+# A statement that gives a reason or a purpose ("because", "due to", "is used to", "to help", "One of the
+# problems with Gleevec is that ...").
+_CAUSE = re.compile(r"\bbecause\b|\bdue to\b|\bcaused? by\b|\bcauses?\b|\bin order to\b|\bso that\b|"
+                    r"\b(is|are|be|been|was|were) (used|given|done|performed|recommended|needed) to\b|\bto help\b|"
+                    r"\breasons?\b|\bresults? (of|from)\b|\bas a result\b|\blead(s|ing)? to\b|\bmechanism|"
+                    r"\battribut|\bexplain|\bproblems?\b|\bsince\b|\bowing to\b|\bbecomes? resistant\b", re.I)
 _COMPARISON = re.compile(r"\bthan\b|\bversus\b|\bvs\.?|\bcompared\b|\bcomparison\b|\bsuperior|\binferior|"
                          r"\bbetter\b|\bworse\b|\bsimilar\b|\bimproved?\b|\bdifference\b|\bhigher\b|\blower\b|"
                          r"\bprefer", re.I)
@@ -179,6 +188,8 @@ def carries(kind: str, text: str, unit: str = "") -> bool:
     """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given); for a comparison, a comparison."""
     if kind == "comparison":
         return bool(_COMPARISON.search(text))
+    if kind == "cause":
+        return bool(_CAUSE.search(text))
     if kind == "duration":  # "patients ≤25 years of age" gives an age, not a duration
         rest = _AGE.sub(" ", text)
         return any(q.unit in TIME_UNITS for q in extract(rest)) or bool(_VAGUE_DURATION.search(rest))
@@ -279,6 +290,8 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     if not a.kind:
         return frozenset()
     f = focus(about or question)
+    if a.kind == "cause" and not f.words:
+        min_coverage = 0.0  # "why doesn't it work?": nothing to cover but the treatment, checked below
     if not carries(a.kind, text, a.unit) or coverage(f, f"{leaf} {text}") < min_coverage:
         return None
     named = topics(f, f"{leaf} {text}", before)

@@ -16,6 +16,7 @@ PARTIAL = {
     "date": "The sources do not give a date for that.",
     "cost": "The sources do not give a cost for that.",
     "comparison": "The sources do not draw that comparison.",
+    "cause": "The sources do not say why.",
     "drug": "The sources do not say this about the treatment you asked about.",
     "figure": "The sources do not give a figure for that.",
     "": "The sources discuss this topic, but they do not say what you asked.",

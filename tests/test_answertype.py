@@ -160,3 +160,13 @@ def test_a_dose_asked_for_one_group_is_not_answered_by_another_groups_dose() -> 
 def test_which_is_better_asked_after_the_two_names() -> None:
     assert asked("for relapsed T-ALL is nelarabine or clofarabine the better choice?").kind == "comparison"
     assert asked("is nelarabine better than clofarabine for T-ALL?").kind == "comparison"
+
+
+def test_a_why_question_is_answered_only_by_a_reason_or_a_purpose() -> None:
+    q = "why was marqibo taken off the market"
+    assert asked(q).kind == "cause"
+    assert answers(q, "Marqibo was withdrawn from the market in May 2022.") is None
+    assert answers(q, "Marqibo was taken off the market because of supply problems.") is not None
+    assert carries("cause", "Leukapheresis is used to lower a very high white blood cell count.")
+    assert carries("cause", "This is most likely due to the inability to collect leukemia-free stem cells.")
+    assert not carries("cause", "Patients with an isolated testicular relapse are treated with chemotherapy.")
