@@ -254,7 +254,7 @@ def part_answers(question: str, scored: list[Scored], picked: list[Scored], idf:
 
 
 def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
-    """Expand lists, order by document and position, number citations."""
+    """Expand lists, put the best sentence first and the rest by document and position, number citations."""
     by_doc_rank: dict[str, int] = {}
     for s in picked:
         by_doc_rank.setdefault(s.unit.doc_id, len(by_doc_rank))
@@ -278,7 +278,10 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
             continue
         groups.pop(ref.id, None)  # shown here, with the sentence that needs it, as one citation
         groups[key] = (s, [ref, *units])
-    ordered = sorted(groups.values(), key=lambda g: (by_doc_rank[g[1][0].doc_id], g[1][0].position))
+    # The best sentence's statement first (the answer), then the others by document and position (its context
+    # and the rest read in the order the sources give them).
+    ordered = sorted(groups.values(), key=lambda g: (g[0] is not picked[0], by_doc_rank[g[1][0].doc_id],
+                                                     g[1][0].position))
     for s, units in ordered:
         first, last = units[0], units[-1]
         doc = store.docs[first.doc_id]
@@ -287,6 +290,13 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
                                         last.end, doc.raw[first.start:last.end], first.id, doc.page_of(first.start)))
         for i, u in enumerate(units):
             draft.statements.append(Statement(u.text, [n], u.id, bullet=i > 0 and u.kind == "item"))
+
+
+def answer_first(draft: Draft, gives: Callable[[str], bool]) -> None:
+    """Move the statements that give what was asked (a dose, the value asked for) to the front, each citation
+    as a whole (a sentence stays after its context); the rest keep their order."""
+    first = {st.cites[0] for st in draft.statements if st.cites and gives(st.text)}
+    draft.statements.sort(key=lambda st: 0 if st.cites and st.cites[0] in first else 1)
 
 
 def renumber(statements: list[Statement], citations: list[Citation]) -> tuple[list[Statement], list[Citation]]:

@@ -154,15 +154,16 @@ def _triples(statements: list[Statement], store: Store) -> list[tuple[str, str, 
 
 
 def _append(draft: Draft, sc: Scored, store: Store) -> None:
-    """Add ``sc``'s sentence, cited; a list item comes after its lead-in ("InO achieved superior:")."""
+    """Add ``sc``'s sentence, cited, first: it gives what was asked, which the draft lacked; a list item comes
+    after its lead-in ("InO achieved superior:")."""
     units = [sc.unit]
     lead = store.units.get(sc.unit.lead) if sc.unit.kind == "item" else None
     if lead is not None and all(st.unit_id != lead.id for st in draft.statements):
         units.insert(0, lead)
-    for u in units:
+    for i, u in enumerate(units):
         doc = store.docs[u.doc_id]
         chunk = store.chunk_of(u.id) or sc.passage.chunk
         n = len(draft.citations) + 1
         draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
                                         doc.raw[u.start:u.end], u.id, doc.page_of(u.start)))
-        draft.statements.append(Statement(u.text, [n], u.id, bullet=u.kind == "item"))
+        draft.statements.insert(i, Statement(u.text, [n], u.id, bullet=u.kind == "item"))

@@ -20,7 +20,16 @@ from typing import Any
 
 from . import phrases
 from .answertype import asked, carries, coverage, focus
-from .compose import DOSE_QUESTION, Draft, compose, render, renumber, score_units  # noqa: F401 - renumber re-exported
+from .compose import (  # noqa: F401 - renumber re-exported
+    DOSE_QUESTION,
+    DRUG_DOSE_UNIT,
+    Draft,
+    answer_first,
+    compose,
+    render,
+    renumber,
+    score_units,
+)
 from .config import Settings
 from .conflicts import Conflict
 from .context import asker, mark_other_groups
@@ -29,7 +38,7 @@ from .decision import Decision, Evidence, Model, decide, load_model
 from .disagreement import add_conflicts, conflict_notices
 from .embedders import Embedder, make_embedder
 from .errors import ConfigError, IndexError_
-from .focus import focus_gap, rescue_dose, rescue_value, value_gap
+from .focus import dose_question, focus_gap, rescue_dose, rescue_value, value_gap
 from .generate import Generated
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
@@ -233,6 +242,11 @@ class Assistant:
         rescue_value(kq, text, draft, store, s.rules.value_coverage,
                      lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf,
                                          keep=lambda u: carries(asked(kq).kind, u.text, asked(kq).unit)))
+        value = asked(kq)
+        if dose_question(text):
+            answer_first(draft, lambda t: bool(DRUG_DOSE_UNIT.search(t)))
+        elif value.kind:
+            answer_first(draft, lambda t: carries(value.kind, t, value.unit))
         ev = self._evidence(q, kq, text, it, retrieval, draft, store)
         decision = decide(ev, model or load_model(s.embedding.kind)) if decide_now else None
         timings["compose"] = _ms(t0)

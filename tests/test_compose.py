@@ -54,3 +54,16 @@ def test_each_part_of_a_two_part_question_gets_its_best_sentence() -> None:
     assert [s.unit.id for s in extra] == ["tox"]
     # the part already answered by a picked sentence adds nothing
     assert part_answers(q, scored, [scored[0], scored[2]], {}, cfg, store, embed) == []
+
+
+def test_the_statement_that_gives_what_was_asked_goes_first_with_its_citation() -> None:
+    from assistant.compose import Draft, answer_first
+    from assistant.types import Statement
+
+    d = Draft(best_score=1.0)
+    d.statements = [Statement("Clolar is approved for children.", [1]), Statement("It had a 26% response.", [1]),
+                    Statement("Clofarabine is approved for ages 1-21.", [2]),
+                    Statement("In this population, the dosage is 52 mg/m2/day.", [2])]
+    answer_first(d, lambda t: "mg/m2" in t)
+    assert [s.cites[0] for s in d.statements] == [2, 2, 1, 1]  # the dose's citation, its context first
+    assert d.statements[1].text.startswith("In this population")
