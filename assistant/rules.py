@@ -220,7 +220,7 @@ BINDING_TERMS = {
     "lineage": {"T-cell": GROUP_WORDS["T-cell ALL"], "B-cell": GROUP_WORDS["B-cell ALL"]},
     "ph": {"Ph-positive": re.compile(r"\bPh\+|\bPh-?positive\b|\bPhiladelphia chromosome-positive\b|\bPh1\+", re.I),
            "Ph-negative": re.compile(r"\bPh-(?![\w+])|\bPh-?negative\b|\bPhiladelphia chromosome-negative\b", re.I)},
-    "order": {w: re.compile(p, re.I) for w, p in (("first", r"\bfirst\b|\b1st\b|\bCR1\b|\binitial\b"),
+    "order": {w: re.compile(p, re.I) for w, p in (("first", r"\bfirst\b|\b1st\b|\bCR1\b"),
                                                    ("second", r"\bsecond\b|\b2nd\b|\bCR2\b"),
                                                    ("third", r"\bthird\b|\b3rd\b|\bCR3\b"),
                                                    ("subsequent", r"\bsubsequent\b|\bor later\b"))},
@@ -250,8 +250,9 @@ def segments(cited: str) -> list[str]:
 
 def check_binding(sentence: str, cited: str) -> RuleResult:
     """Each clause of a model's sentence names its drugs, ages, lineage, Ph status, order (first, second ...),
-    timing and length of remission as the part of the passage it rests on (its best matching segments) does:
-    where that part names terms of a kind, the clause's terms of that kind must be among them; where it names
+    timing and length of remission as the part of the passage it rests on (its best matching segments, ties
+    included) does: where those parts name terms of a kind, the clause's terms of that kind must be among
+    the terms of each of them; where they name
     no drug or age, the clause's must be named elsewhere in the passage (the sentence before says whose dose
     it is)."""
     s, c = normalise(sentence), normalise(cited)
@@ -269,14 +270,12 @@ def check_binding(sentence: str, cited: str) -> RuleResult:
         for kind, names in mine.items():
             if not names:
                 continue
-
-            def bound(i: int, kind: str = kind, names: set[str] = names) -> bool:
-                here = seg_terms[i][kind]
-                if here:
-                    return names <= here
-                return kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) for n in names)
-
-            if not any(bound(i) for i in best):
+            naming = [i for i in best if seg_terms[i][kind]]  # the best parts that name terms of this kind
+            if naming:
+                ok = all(names <= seg_terms[i][kind] for i in naming)
+            else:
+                ok = kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) for n in names)
+            if not ok:
                 wrong.extend(sorted(names - set().union(*(seg_terms[i][kind] for i in best))) or sorted(names))
     if wrong:
         return RuleResult("binding", False, "the part of the passage it rests on is not about: "

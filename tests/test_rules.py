@@ -219,3 +219,12 @@ def test_an_added_clause_of_new_words_is_not_supported():
     assert _para("2400 cGy of radiation is given to the entire cranium over 12 doses.", quote).ok
     v = _para("2400 cGy of radiation is given to the entire cranium over 12 doses, and radiation to the spine.", quote)
     assert "support" in _failed(v)
+
+
+def test_a_tied_part_of_the_passage_that_names_another_relapse_still_counts():
+    """'first relapse' rests on both the approval sentence (second or subsequent relapse) and the dose part: the
+    part that names a relapse order decides; 'initial dosage' is no first relapse."""
+    quote = ("Vincristine liposomal (Marqibo) is approved for treatment of Ph- ALL patients in second or subsequent "
+             "relapse; initial dosage regimen is 2.25 mg/m2 IV infusion over 1 h every 7 d.")
+    bad = "Liposomal vincristine (Marqibo) is approved for Ph- ALL patients in first relapse, given at 2.25 mg/m2."
+    assert "binding" in _failed(_para(bad, quote))
