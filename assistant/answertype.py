@@ -45,7 +45,7 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("schedule", re.compile(r"\bhow (often|frequently)\b.*\b(given|repeated|repeat|administered|taken|take|done|"
                             r"infused|checked|tested|scheduled|dosed|received|performed|needed)\b", re.I)),
     ("percent", re.compile(r"\bwhat (percentage|percent|proportion|fraction|share)\b|\bhow many (of|out of)\b|"
-                           r"\bwhat (is|are|was|were) the (\w+ )?(rates?|chances?|odds|likelihood|probability)\b|"
+                           r"\bwhat (is|are|was|were) the (\w+ ){0,3}(rates?|chances?|odds|likelihood|probability)\b|"
                            r"\bwhat (\w+ )?rates?\b", re.I)),
     ("frequency", re.compile(r"\bhow (often|common|commonly|frequent|frequently|likely|rare|rarely)\b", re.I)),
     ("count", re.compile(r"\bhow many\b|\b(the )?(minimum|maximum|total|least|smallest|largest) number of\b", re.I)),

@@ -100,8 +100,17 @@ def _group_of(st: Statement, store: Store) -> str:
 
 
 def dose_question(question: str) -> bool:
-    """Asks for an amount of a drug ("what dose", "how much", "mg"); "how many doses" asks for a count."""
-    return bool(DOSE_QUESTION.search(question)) and asked_kind(question) != "count"
+    """Asks for an amount of a drug ("what dose", "how much", "how many mg/m2"); "how many doses" asks for a
+    count, and a dose named as the setting ("what premeds before each dose") is not what is asked."""
+    asking = SETTING_DOSE.sub(" ", question)
+    if HOW_MANY_UNITS.search(asking):
+        return True
+    return bool(DOSE_QUESTION.search(asking)) and asked_kind(question) != "count"
+
+
+SETTING_DOSE = re.compile(r"\b(before|after|with|between|prior to|ahead of)\s+(each|every|the|a|his|her|my)?\s*"
+                          r"(\w+\s+)?(dose|doses|dosing)\b", re.I)
+HOW_MANY_UNITS = re.compile(r"\bhow many\s+(mg|mcg|milligrams?|micrograms?|units|ml)\b", re.I)
 
 
 def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], list[Scored]] = list) -> None:

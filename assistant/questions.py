@@ -69,7 +69,8 @@ DOMAIN = re.compile(
 OTHER_DISEASE = re.compile(
     r"\b(AML|acute myeloid|acute myelogenous|CLL|chronic lymphocytic|CML|chronic myeloid|myeloma|"
     r"hodgkin|breast cancer|lung cancer|prostate|diabetes|asthma|covid(?!-19 pandemic))\b", re.I)
-ALL_NAMED = re.compile(r"\bALL\b|lymphoblastic|acute lymphocytic", re.I)
+# ALL named beside another disease: "ALL" in capitals ("it wasnt all gone" is the word), B-ALL, lymphoblastic.
+ALL_NAMED = re.compile(r"(?-i:\bALL\b)|\b[bt]-all\b|\bpre-?b all\b|lymphoblastic|acute lymphocytic", re.I)
 FOLLOW_UP_START = re.compile(r"^(and|what about|how about|and what about|what if|same for|also|then|is it|are they|"
                              r"does it|do they|how about)\b", re.I)
 FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|what if|in|for|same for|also|then|is it|"
@@ -167,7 +168,8 @@ def intent(question: str) -> Intent:
     lex = load_lexicon()
     population = population_of(question)
     on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
-    other = bool(OTHER_DISEASE.search(question)) and not ALL_NAMED.search(question)
+    # about another disease: it is named more often than ALL ("AML ... for AML like there is for ALL")
+    other = len(OTHER_DISEASE.findall(question)) > len(ALL_NAMED.findall(question))
     return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),
                   bool(INJECTION.search(question)), on_topic, population, other,
                   bool(STOP_CHANGE.search(question)), bool(FEELING.search(question)), foreign(question),

@@ -170,3 +170,23 @@ def test_a_why_question_is_answered_only_by_a_reason_or_a_purpose() -> None:
     assert carries("cause", "Leukapheresis is used to lower a very high white blood cell count.")
     assert carries("cause", "This is most likely due to the inability to collect leukemia-free stem cells.")
     assert not carries("cause", "Patients with an isolated testicular relapse are treated with chemotherapy.")
+
+
+def test_how_many_mg_is_a_dose_and_a_dose_named_as_the_setting_is_not() -> None:
+    from assistant.focus import dose_question
+
+    assert dose_question("how many mg/m2 do kids get and on which days")
+    assert not dose_question("what premeds do we give before each besponsa dose")
+    assert not dose_question("how many doses of IT methotrexate")
+    assert dose_question("what is the dose of nelarabine")
+
+
+def test_a_rate_asked_with_words_between() -> None:
+    assert asked("what are the 5 year survival odds after kymriah").kind == "percent"
+
+
+def test_another_disease_named_more_often_than_all() -> None:
+    from assistant.questions import intent
+
+    assert intent("dad has AML that came back, it wasnt all gone. is there car t for AML like for ALL").other_disease
+    assert not intent("I had AML as a child, now relapsed ALL: what are the options for ALL").other_disease
