@@ -456,7 +456,7 @@ class Assistant:
         _ = self.store
         lex_names = self._lex_words
         out = []
-        for tok in tokenize(question):
+        for tok in (p for t in tokenize(question) for p in t.split("/") if p):
             if len(tok) < 4 or tok in GENERIC or tok in self._vocab or tok in lex_names or tok.isdigit():
                 continue
             if tok.endswith("s") and tok[:-1] in self._vocab:
@@ -468,7 +468,8 @@ class Assistant:
     def unknown_drugs(self, question: str) -> list[str]:
         """Drug-like words of the question that name no drug in the sources (see ``spelling``)."""
         _ = self.store
-        return self._speller.unknown_drugs(tokenize(question))
+        # "tecartus/brexu-cel" is two names
+        return self._speller.unknown_drugs([p for t in tokenize(question) for p in t.split("/") if p])
 
     def _population_notice(self, question: str, group: str, statements: list[Statement],
                            store: Store) -> tuple[list[Statement], list[Notice]]:

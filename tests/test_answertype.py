@@ -190,3 +190,12 @@ def test_another_disease_named_more_often_than_all() -> None:
 
     assert intent("dad has AML that came back, it wasnt all gone. is there car t for AML like for ALL").other_disease
     assert not intent("I had AML as a child, now relapsed ALL: what are the options for ALL").other_disease
+
+
+def test_pronouns_and_prepositions_are_not_what_is_asked() -> None:
+    f = focus("my daughter is 19, is she inside the age limit for kymriah")
+    assert not ({"she", "insid", "inside"} & f.words)
+
+
+def test_names_joined_by_a_slash_are_two_names(fake_assistant) -> None:
+    assert fake_assistant.unknown_drugs("tecartus/brexu-cel in adult r/r B-ALL - CR rate") == []
