@@ -72,7 +72,8 @@ expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblast
 patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
 minimum longest shortest total overall typical above below beyond inside outside he him his she her hers their its
 get gets getting got do done doing make makes made need needs needed give gives given giving go goes going
-take takes taking took last lasts lasting treatment treatments treat treated therapy therapies good bad choice choices option options idea
+take takes taking took last lasts lasting treatment treatments treat treated therapy therapies good bad choice
+choices option options idea
 work works worked working isn doesn didn don aren wasn weren cant couldn wouldn shouldn won hasn haven""".split())
 # Words that open a phrase giving the setting rather than what is asked ("... stay near the hospital | after a
 # CAR-T infusion"): the focus stops at the first of them that follows a focus word.
