@@ -172,6 +172,20 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
 
 
+def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
+        fake_assistant: Any) -> None:
+    """adversarial2 (200 sentences, written in session 6; README gives its first run and the figures now)."""
+    from evals.adversarial import SET, load, measure
+
+    items = load(SET.with_name("adversarial2.jsonl"))
+    assert len(items) == 200 and sum(i["label"] == "faithful" for i in items) == 100
+    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
+    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    for label in ("number", "unit", "drug", "wrong_citation", "added_claim"):
+        assert m["labels"][label]["kept"] == 0, (label, m["misses"])
+    assert m["fabrications_caught"] >= 0.96 and m["faithful_kept"] >= 0.67
+
+
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
     base = _extractive(llm_assistant)
     n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
