@@ -229,8 +229,7 @@ def part_answers(question: str, scored: list[Scored], picked: list[Scored], idf:
     if not pool:
         return []
     topic = named(question, ("drug", "therapy"))
-    texts = [part + "".join(f" ({t})" for t in sorted(topic) if not named(part, ("drug", "therapy")) & {t})
-             for part in parts]
+    texts = [part + "".join(f" ({t})" for t in sorted(topic - named(part, ("drug", "therapy")))) for part in parts]
     vecs = embed(texts) if embed is not None and store is not None else None
     out: list[Scored] = []
     for i, text in enumerate(texts):

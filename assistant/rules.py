@@ -16,9 +16,8 @@ notices): population notice, conflict and currency, abstention.  Fail-closed:
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -213,76 +212,6 @@ GROUP_WORDS = {
 }
 
 
-# Terms a model may attach to the wrong statement of a passage ("only dasatinib has activity against T315I"
-# from "dasatinib ... may be used ...; only ponatinib has substantial activity ..."), by kind: a clause of the
-# sentence may name a term of a kind only as the part of the passage it rests on does.
-BINDING_TERMS = {
-    "lineage": {"T-cell": GROUP_WORDS["T-cell ALL"], "B-cell": GROUP_WORDS["B-cell ALL"]},
-    "ph": {"Ph-positive": re.compile(r"\bPh\+|\bPh-?positive\b|\bPhiladelphia chromosome-positive\b|\bPh1\+", re.I),
-           "Ph-negative": re.compile(r"\bPh-(?![\w+])|\bPh-?negative\b|\bPhiladelphia chromosome-negative\b", re.I)},
-    "order": {w: re.compile(p, re.I) for w, p in (("first", r"\bfirst\b|\b1st\b|\bCR1\b"),
-                                                   ("second", r"\bsecond\b|\b2nd\b|\bCR2\b"),
-                                                   ("third", r"\bthird\b|\b3rd\b|\bCR3\b"),
-                                                   ("subsequent", r"\bsubsequent\b|\bor later\b"))},
-    "timing": {w: re.compile(rf"\b{w}\b(?:\W+\w+){{0,2}}?\W+relaps|\brelaps\w*(?:\W+\w+){{0,2}}?\W+{w}\b", re.I)
-               for w in ("early", "late")},
-    "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
-               for w in ("short", "long")},
-}
-INHERITED = ("drug", "age")  # kinds another sentence of the passage must give a segment that names none
-CLAUSE_SPLIT = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+but\s+|\s+whereas\s+", re.I)
-
-
-def _terms(text: str) -> dict[str, set[str]]:
-    """The binding terms ``text`` names, by kind (drugs and ages through the lexicon)."""
-    out = {kind: {name for name, pat in pats.items() if pat.search(text)} for kind, pats in BINDING_TERMS.items()}
-    lex = load_lexicon()
-    out["drug"] = {g.canonical for g, _ in lex.find(text, ("drug",))}
-    out["age"] = {g.canonical for g, _ in lex.find(text, ("population",))}
-    return out
-
-
-def segments(cited: str) -> list[str]:
-    """The passage's sentences and their semicolon parts, in order."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+|\n+|;\s+", cited) if p.strip()]
-    return parts or [cited]
-
-
-def check_binding(sentence: str, cited: str) -> RuleResult:
-    """Each clause of a model's sentence names its drugs, ages, lineage, Ph status, order (first, second ...),
-    timing and length of remission as the part of the passage it rests on (its best matching segments, ties
-    included) does: where those parts name terms of a kind, the clause's terms of that kind must be among
-    the terms of each of them; where they name
-    no drug or age, the clause's must be named elsewhere in the passage (the sentence before says whose dose
-    it is)."""
-    s, c = normalise(sentence), normalise(cited)
-    segs = segments(c)
-    seg_terms = [_terms(x) for x in segs]
-    seg_words = [set(map(light_stem, tokenize(x))) for x in segs]
-    wrong: list[str] = []
-    for clause in CLAUSE_SPLIT.split(s):
-        words = set(map(light_stem, tokenize(clause)))
-        if len(words) < 3:
-            continue
-        scores = [len(words & w) for w in seg_words]
-        best = [i for i, sc in enumerate(scores) if sc == max(scores)]
-        mine = _terms(clause)
-        for kind, names in mine.items():
-            if not names:
-                continue
-            naming = [i for i in best if seg_terms[i][kind]]  # the best parts that name terms of this kind
-            if naming:
-                ok = all(names <= seg_terms[i][kind] for i in naming)
-            else:
-                ok = kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) for n in names)
-            if not ok:
-                wrong.extend(sorted(names - set().union(*(seg_terms[i][kind] for i in best))) or sorted(names))
-    if wrong:
-        return RuleResult("binding", False, "the part of the passage it rests on is not about: "
-                          + ", ".join(dict.fromkeys(wrong)))
-    return RuleResult("binding", True)
-
-
 def check_population(sentence: str, cited: str) -> RuleResult:
     lex = load_lexicon()
     s, c = normalise(sentence), normalise(cited)
@@ -317,31 +246,6 @@ def longest_matches(text: str, gated: bool = True) -> frozenset[str]:
     return frozenset(kinds)
 
 
-# For a model's sentence the qualifiers are compared by what they mean, not by the word chosen: a hedge (may,
-# usually, about ...) may come or go; a negation, a limit, "only", "all", "rarely" and the direction of a
-# comparison may not.  "early"/"late" are left to the numbers rule ("second or later relapse" is no time).
-MEANING = {"younger": "younger", "older": "older",
-           "not": "negation", "no": "negation", "only": "only", "rarely": "rarely", "all": "all",
-           "majority": "majority", "unknown": "unknown", "at least": "at least", "at most": "at most",
-           "more than": "up", "more": "up", "higher": "up", "superior": "up", "increase": "up", "large": "up",
-           "less than": "down", "less": "down", "inferior": "down", "decrease": "down", "small": "down",
-           "minority": "down"}
-JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
-
-
-def _meanings(text: str) -> frozenset[str]:
-    out = {MEANING[k] for k in qualifiers(text) if k in MEANING}
-    if JUST.search(text):
-        out.add("only" if "just" in text.lower() else "at most")
-    return frozenset(out)
-
-
-def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
-    """The qualifier rule for a model's sentence: the same meanings as the passage's best matching part."""
-    return check_qualifiers(sentence, cited, _meanings)
-
-
-
 def best_window(sentence: str, cited: str) -> str:
     """The sentence or clause of the cited text that shares most words with ``sentence`` (shortest on ties)."""
     sentences = [p for p in re.split(r"(?<=[.;:!?])\s+|\n+", cited) if p.strip()]
@@ -372,76 +276,6 @@ def check_qualifiers(sentence: str, cited: str,
     return RuleResult("qualifiers", True)
 
 
-# Words a faithful paraphrase adds without adding a claim ("Children get 52 mg/m2 a day" from "the dosage is
-# 52 mg/m2/day"): verbs of giving and using, pronouns, connectives.  Numbers, units, drugs, negations,
-# qualifiers and populations are checked strictly by their own rules whatever this list says.
-PARAPHRASE_GLUE = frozenset("""get gets getting got given give gives giving receive receives received receiving
-use used uses using treat treated treats treating people patient patients person someone can may also like
-called known means mean meaning which who whom whose this that these those they them their there its it per each
-about both source sources passage passages say says said state states stated report reports reported according
-show shows showed shown found find finds was were is are be been being has have had do does did done an the a
-of to in on at by for with as from or and but than then so such some any other another one ones""".split())
-
-
-# Units and number words: the numbers rule checks them, with their values, against the quote itself.
-UNIT_WORDS = frozenset("""mg mcg µg kg g gm m2 mg/m2 mcg/m2 mg/kg cgy gy day days daily d h hr hrs hour hours minute
-minutes min week weeks wk wks weekly month months mo year years yr yrs y percent per cent one two three four five six
-seven eight nine ten eleven twelve twenty thirty forty fifty half third quarter""".split())
-
-
-# Contractions leave these fragments ("didn't" -> "didn"): the negation they carry is the qualifier rule's.
-CONTRACTED = frozenset("didn doesn don isn aren wasn weren haven hasn hadn won wouldn shouldn couldn cannot".split())
-COMPARE = frozenset("vs versus compared".split())  # a comparison the numbers and qualifiers rules check
-
-
-def same_word(word: str, have: Iterable[str]) -> bool:
-    """A word of the text that is ``word`` in another form: a shared start of at least six letters covering
-    at least 70 % of the shorter word ("transplanted" / "transplantation", "responding" / "response")."""
-    if len(word) < 6:
-        return False
-    for other in have:
-        if len(other) >= 6 and other[:6] == word[:6]:
-            n = len(os.path.commonprefix([word, other]))
-            if n >= 0.7 * min(len(word), len(other)):
-                return True
-    return False
-
-
-def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
-    """Like :func:`support_coverage`, forgiving glue words, word forms and lay words the vocabulary maps onto
-    the text.  A hyphenated word counts by its parts ("three-year" is "three" and "year")."""
-    from .vocabulary import load_vocabulary
-
-    have, stems = _words_and_stems(normalise(cited))
-    bridged = set()
-    for group, name in load_vocabulary().lexicon.find(sentence):
-        if any(all(t in have or light_stem(t) in stems for t in tokenize(n)) for n in group.names if tokenize(n)):
-            bridged.update(tokenize(name))
-    words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and "-" not in t and t not in PARAPHRASE_GLUE
-             and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS and t not in CONTRACTED
-             and t not in COMPARE]
-    if not words:
-        return 1.0, []
-    by_start = [h for h in have if len(h) >= 6]
-    missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged
-               and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
-    return 1 - len(missing) / len(words), missing
-
-
-CLAUSE_SUPPORT = 0.5  # an added clause ("..., and radiation to the spine") is at least half new words
-
-
-def weak_clause(sentence: str, cited: str) -> tuple[float, list[str]] | None:
-    """The first clause of a model's sentence (split at ";", ", and", "but", ", which") of which less than
-    more than ``CLAUSE_SUPPORT`` of the content words are in the text: a claim added to a faithful sentence."""
-    clauses = re.split(r",\s+which\s+|,\s+so\s+", sentence)
-    for clause in (c for part in clauses for c in CLAUSE_SPLIT.split(part)):
-        cov, missing = paraphrase_coverage(clause, cited)
-        if len(missing) >= 1 and cov <= CLAUSE_SUPPORT:
-            return cov, missing
-    return None
-
-
 def check_statement(stmt: Statement, cited: dict[int, CitedText], support_threshold: float,
                     paraphrase: bool = False) -> SentenceVerdict:
     """All sentence rules for one statement.  ``paraphrase`` (a sentence a model wrote): the support rule reads
@@ -452,18 +286,10 @@ def check_statement(stmt: Statement, cited: dict[int, CitedText], support_thresh
         text = normalise("\n".join(cited[n].text for n in stmt.cites))
         sent = normalise(stmt.text)
         if paraphrase:
+            from .paraphrase import model_sentence_rules  # imports this module
+
             wide = normalise("\n".join(f"{cited[n].context}\n{cited[n].text}" for n in stmt.cites))
-            cov, missing = paraphrase_coverage(sent, wide)
-            weak = weak_clause(sent, wide)
-            if weak:
-                cov, missing = min(cov, weak[0]), weak[1]
-            support = RuleResult("support", cov >= support_threshold,
-                                 f"{cov:.0%} of content words found" if cov >= support_threshold else
-                                 f"only {cov:.0%} of its content words are in the cited text "
-                                 f"(missing: {', '.join(missing[:6])})")
-            results += [support, check_numbers(sent, text), check_drugs(sent, text),
-                        check_paraphrase_qualifiers(sent, text), check_population(sent, text),
-                        check_binding(sent, text)]
+            results += model_sentence_rules(sent, text, wide, support_threshold)
         else:
             results += [check_support(sent, text, support_threshold), check_numbers(sent, text),
                         check_drugs(sent, text), check_qualifiers(sent, text), check_population(sent, text)]
