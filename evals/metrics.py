@@ -25,9 +25,23 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
+def has_phrase(text: str, phrase: str) -> bool:
+    """``phrase`` occurs in ``text`` (both normalised) as whole words and whole numbers.
+
+    "6 months" is not inside "8.6 months", "81" is not inside "181", "all" is not inside "small".
+    """
+    t, p = norm(text), norm(phrase)
+    if not p:
+        return False
+    before = r"(?<![\w.])" if p[0].isdigit() else (r"(?<!\w)" if p[0].isalnum() else "")
+    after = r"(?![\w])" if p[-1].isalnum() else ""
+    after = r"(?!\.?\d)" + after if p[-1].isdigit() else after
+    return re.search(before + re.escape(p) + after, t) is not None
+
+
 def contains_fact(answer: str, fact: str) -> bool:
-    """A key fact is present when its normalised text is, or when all its quantities are."""
-    if norm(fact) in norm(answer):
+    """A key fact is present when its normalised text is (whole words), or when all its quantities are."""
+    if has_phrase(answer, fact):
         return True
     qs = extract(fact)
     return bool(qs) and all(q in set(extract(answer)) for q in qs) and \
@@ -129,7 +143,7 @@ def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str],
         hits = [contains_fact(answer, f) for f in item["must_include"]]
         r["fact_recall"] = sum(hits) / len(hits)
         r["missing_facts"] = [f for f, h in zip(item["must_include"], hits, strict=True) if not h]
-    r["violations"] = [m for m in item.get("must_not_include", []) if m and norm(m) in norm(answer)]
+    r["violations"] = [m for m in item.get("must_not_include", []) if m and has_phrase(answer, m)]
     quotes = {c["n"]: c["quote"] for c in ans.get("citations", [])}
     r["numbers_not_quoted"] = numbers_not_quoted(answer, list(quotes.values())) if quotes else []
     stmts = split_statements(answer) if quotes else []

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from evals.harness import compare, gate, load_set, run
-from evals.metrics import citation_support, contains_fact, evidence_rank, norm
+from evals.metrics import citation_support, contains_fact, evidence_rank, has_phrase, norm
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {p.name[:3]: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob("0*.txt")}
@@ -53,6 +53,17 @@ def test_normalisation_of_numbers_and_units():
     assert contains_fact("given for 2 to 3 years", "2–3 years")
     assert contains_fact("CR rate (81 versus 29 percent)", "81 percent")
     assert not contains_fact("CR rate was 71 percent", "81%")
+
+
+def test_phrases_match_whole_numbers_and_words():
+    """A guess "6 months" is not in "8.6 months"; a fact "81%" is not in "181%"; "all" is not in "small"."""
+    assert not has_phrase("median survival 8.6 months", "6 months")
+    assert has_phrase("at 6 months.", "6 months")
+    assert not has_phrase("in 181 patients", "81")
+    assert not has_phrase("2.55 mg", "2.5")
+    assert not has_phrase("a small study", "all")
+    assert has_phrase("relapsed (ALL) in", "all") and has_phrase("81% responded", "81 percent")
+    assert not contains_fact("median 8.6 months", "6 months")
 
 
 def test_evidence_rank_and_citation_support():
