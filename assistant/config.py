@@ -56,6 +56,8 @@ class RetrievalSettings(_Section):
     candidates: int = Field(20, description="Candidates taken from each retriever before fusion.", ge=1)
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.", ge=1)
     expand_query: bool = Field(True, description="Add brand/generic names and abbreviations to the query.")
+    sentence_rank: bool = Field(False, description="Fuse a third ranking: chunks by their best sentence's cosine "
+                                "to the question (sentence-level dense retrieval mapped to chunks).")
 
 
 class ComposeSettings(_Section):

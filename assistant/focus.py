@@ -76,7 +76,50 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
     asked_for = _dose_group(question)
     if asked_for and not any(_group_of(st, store) in asked_for | {""} for st in dosed):
         return f"no dose of {', '.join(sorted(drugs))} for {next(iter(asked_for))} in the sources"
+    when = dose_time(question)
+    if when and not timed_dose_given(when, [st.text for st in about]):
+        return f"no dose of {', '.join(sorted(drugs))} for {when[0]} {when[1]} in the sources"
     return ""
+
+
+_ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4", "one": "1", "two": "2", "three": "3",
+            "four": "4"}
+_TIME_POINT = re.compile(r"\b(week|day|cycle|course|month)\s*(\d+|one|two|three|four)\b|"
+                         r"\b(first|second|third|fourth)\s+(week|day|cycle|course|month)\b", re.I)
+_RELATIVE = re.compile(r"\b(after|following|beyond|past|from|since|until|before)\s+(the\s+|that\s+)?$", re.I)
+_DOSE_CLAUSE = re.compile(r"[;,]|\bthen\b|\band\b|\bfollowed by\b", re.I)
+
+
+def dose_time(question: str) -> tuple[str, str] | None:
+    """The time point a dose is asked for ("the dose in week 1", "first cycle dose"): (unit, number) or None."""
+    asking = next((part for part in re.split(r"(?<=[.?!])\s+", question) if DOSE_QUESTION.search(part)), question)
+    m = next((m for m in _TIME_POINT.finditer(asking) if not _RELATIVE.search(asking[:m.start()])), None)
+    if not m:  # "after the first week" asks for the weeks after it
+        return None
+    unit, n = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    return unit.lower(), _ORDINAL.get(n.lower(), n)
+
+
+def _names_time(text: str, when: tuple[str, str]) -> bool:
+    unit, n = when
+    ordinal = [w for w, d in _ORDINAL.items() if d == n and w in ("first", "second", "third", "fourth")]
+    pattern = rf"\b{unit}s?\s*{n}\b" + (rf"|\b{ordinal[0]}\s+{unit}\b" if ordinal else "")
+    return re.search(pattern, text, re.I) is not None
+
+
+def timed_dose_given(when: tuple[str, str], texts: list[str]) -> bool:
+    """Whether the statements give a dose for time point ``when``: False only when some statement names that
+    time point and none gives a figure in the clause that names it ("a low dose is given for week 1 ... and then
+    increased to 28 mcg/day" names week 1 with no figure for it)."""
+    naming = [t for t in texts if _names_time(t, when)]
+    if not naming:
+        return True  # the sources do not single out that time point: the drug's dose is the answer
+    return any(dose_at(when, t) for t in naming)
+
+
+def dose_at(when: tuple[str, str], text: str) -> bool:
+    """``text`` gives a dose figure in a clause naming time point ``when``."""
+    return any(_names_time(c, when) and DRUG_DOSE_UNIT.search(c) for c in _DOSE_CLAUSE.split(text))
 
 
 def _lazy(make: Callable[[], list[Scored]]) -> Iterator[Scored]:
@@ -101,8 +144,9 @@ def _group_of(st: Statement, store: Store) -> str:
 
 def dose_question(question: str) -> bool:
     """Asks for an amount of a drug ("what dose", "how much", "how many mg/m2"); "how many doses" asks for a
-    count, and a dose named as the setting ("what premeds before each dose") is not what is asked."""
-    asking = SETTING_DOSE.sub(" ", question)
+    count, and a dose named as the setting ("what premeds before each dose") or as a regimen ("high-dose
+    cytarabine") is not what is asked."""
+    asking = NAMED_DOSE.sub(" ", SETTING_DOSE.sub(" ", question))
     if HOW_MANY_UNITS.search(asking):
         return True
     return bool(DOSE_QUESTION.search(asking)) and asked_kind(question) != "count"
@@ -110,6 +154,8 @@ def dose_question(question: str) -> bool:
 
 SETTING_DOSE = re.compile(r"\b(before|after|with|between|prior to|ahead of)\s+(each|every|the|a|his|her|my)?\s*"
                           r"(\w+\s+)?(dose|doses|dosing)\b", re.I)
+# "high-dose cytarabine", "low-dose TBI": a dose level naming a regimen, not a dose asked for
+NAMED_DOSE = re.compile(r"\b(high|low|reduced|full|standard|intermediate|single|double|split)-dos(e|ed|ing)\b", re.I)
 HOW_MANY_UNITS = re.compile(r"\bhow many\s+(mg|mcg|milligrams?|micrograms?|units|ml)\b", re.I)
 
 
@@ -119,11 +165,12 @@ def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], 
     drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
     if not drugs or not dose_question(question) or not focus_gap(question, draft.statements, store):
         return
-    asked_for = _dose_group(question)
+    asked_for, when = _dose_group(question), dose_time(question)
     for sc in itertools.chain(draft.scored, _lazy(deeper)):
         u = sc.unit
         if DRUG_DOSE_UNIT.search(u.text) and drugs & dosed_drugs(u.text, *_context(store, u.id)) and \
-                (not asked_for or population(u, store, referent(u, store)).population in asked_for | {""}):
+                (not asked_for or population(u, store, referent(u, store)).population in asked_for | {""}) and \
+                (not when or timed_dose_given(when, [st.text for st in draft.statements]) or dose_at(when, u.text)):
             _append(draft, sc, store)
             return
 

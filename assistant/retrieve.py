@@ -161,6 +161,23 @@ class Store:
     def lexical(self, query: str, n: int) -> list[tuple[str, float]]:
         return [(self.chunk_order[i], s) for i, s in bm25_top(self.bm25_index(), tokenize(query), n)]
 
+    def by_sentence(self, vector: np.ndarray, n: int) -> list[str]:
+        """The ``n`` chunks holding the sentences closest to ``vector``, best first (each chunk once)."""
+        if not len(self.unit_rows):
+            return []
+        sims = self.unit_vectors @ vector.astype(np.float32)
+        ids = list(self.unit_rows)
+        take = min(len(ids), n * 4)
+        order = np.argpartition(-sims, take - 1)[:take]
+        out: list[str] = []
+        for row in order[np.argsort(-sims[order])]:
+            chunk = self.chunk_of(ids[row])
+            if chunk is not None and chunk.id not in out:
+                out.append(chunk.id)
+                if len(out) == n:
+                    break
+        return out
+
     def by_position(self) -> dict[tuple[str, int], Unit]:
         if not hasattr(self, "_by_position"):
             self._by_position = {(u.doc_id, u.position): u for u in self.units.values()}
@@ -215,8 +232,13 @@ class Retriever:
             t0 = time.perf_counter()
             lexical = self.store.lexical(expand_query(query) if rs.expand_query else query, rs.candidates)
             t["bm25"] = _ms(t0)
+        rankings = [[i for i, _ in dense], [i for i, _ in lexical]]
+        if rs.sentence_rank and strategy in ("hybrid", "dense"):
+            t0 = time.perf_counter()
+            rankings.append(self.store.by_sentence(vec, rs.candidates))
+            t["sentences"] = _ms(t0)
         t0 = time.perf_counter()
-        fused = rrf([[i for i, _ in dense], [i for i, _ in lexical]], rs.rrf_k)
+        fused = rrf(rankings, rs.rrf_k)
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
         dense_score = dict(dense)
         bm25_rank = {i: r for r, (i, _) in enumerate(lexical)}

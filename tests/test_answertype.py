@@ -199,3 +199,35 @@ def test_pronouns_and_prepositions_are_not_what_is_asked() -> None:
 
 def test_names_joined_by_a_slash_are_two_names(fake_assistant) -> None:
     assert fake_assistant.unknown_drugs("tecartus/brexu-cel in adult r/r B-ALL - CR rate") == []
+
+
+def test_a_regimen_named_by_its_dose_level_is_not_a_dose_question() -> None:
+    from assistant.focus import dose_question
+
+    assert not dose_question("hyper-CVAD vs the high-dose cytarabine combo, which has the better CR rate")
+    assert dose_question("what is the dose of high-dose cytarabine")
+    assert dose_question("what low dose is given in week 1")
+
+
+def test_a_dose_asked_for_a_time_point_needs_a_figure_for_that_time_point() -> None:
+    from assistant.focus import dose_time, timed_dose_given
+
+    assert dose_time("blincyto: exact dose in week 1 of cycle 1 before stepping up?") == ("week", "1")
+    assert dose_time("what is the first cycle dose") == ("cycle", "1")
+    assert dose_time("what dose is used after the first week of cycle 1") == ("cycle", "1")  # after = the rest
+    assert dose_time("what is the dose of nelarabine") is None
+    low = ("a low dose is given for week 1 of the first cycle and then increased to 28 mcg/day for the "
+           "remaining 3 weeks of cycle 1")
+    assert not timed_dose_given(("week", "1"), [low])       # week 1 is named, with no figure
+    assert timed_dose_given(("cycle", "1"), [low])          # cycle 1 has its figure in the same clause
+    assert timed_dose_given(("week", "1"), ["the dose is 28 mcg/day"])  # no time point singled out
+    assert timed_dose_given(("day", "1"), ["9 mcg/day on days 1-7"])
+
+
+def test_the_asking_clause_is_read_in_the_sources_words(fake_assistant) -> None:
+    """A lay name ("bone marrow transplant") counts as the treatment it means: the question compares two
+    treatments, which no statement does, so the sources do not say which is better."""
+    a = fake_assistant.assess("would kymriah be better for my daughter than a bone marrow transplant? which one")
+    assert asked("would kymriah be better for my daughter than a bone marrow transplant?").kind == ""
+    assert a.decision is not None and a.decision.status in ("partial", "abstain")
+    assert a.decision.missing == "comparison"
