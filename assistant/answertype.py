@@ -72,7 +72,8 @@ expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblast
 patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
 minimum longest shortest total overall typical above below beyond inside outside he him his she her hers their its
 get gets getting got do done doing make makes made need needs needed give gives given giving go goes going
-take takes taking took last lasts lasting treatment treatments treat treated therapy therapies good bad choice
+take takes taking took last lasts lasting treatment treatments treat treated therapy therapies chemotherapy
+chemo good bad choice
 choices option options idea
 work works worked working isn doesn didn don aren wasn weren cant couldn wouldn shouldn won hasn haven""".split())
 # Words that open a phrase giving the setting rather than what is asked ("... stay near the hospital | after a
@@ -142,7 +143,11 @@ def asked(question: str) -> Ask:
 
 
 def _treatments(question: str) -> set[str]:
-    return named(question, ("drug", "therapy"))
+    """The drugs and therapies the question names, lay names included ("bone marrow transplant" through the
+    vocabulary bridge)."""
+    from .vocabulary import load_vocabulary
+
+    return named(question, ("drug", "therapy")) | named(load_vocabulary().replace(question), ("drug", "therapy"))
 
 
 def asked_kind(question: str) -> str:
@@ -224,7 +229,8 @@ def focus(question: str) -> Focus:
     topic = frozenset(g.canonical for g, _ in lex.find(question) if g.kind in ("drug", "therapy"))
     setting = {t for g, name in found if g.kind in TOPIC_KINDS or g.canonical in TOPIC_GROUPS for t in tokenize(name)}
     words = frozenset(light_stem(t, loose=True) for t in tokenize(_core(clause, setting))
-                      if len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in named)
+                      if len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in named
+                      and t not in SETTING_WORDS)
     return Focus(words, groups, topic)
 
 

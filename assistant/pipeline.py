@@ -233,8 +233,7 @@ class Assistant:
         retrieval = retriever.retrieve(f"{text} ({'; '.join(extra)})" if extra else text, strategy=strategy)
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
-        # the clause that asks: the question's own (in the sources' words, as ``text``), unless elliptical
-        kq = text if res.how == "ellipsis" else self._vocab_bridge().replace(self._spellfix(q))
+        kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
         draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader,
                         embed=retriever.embedder.embed)
         conflicts = add_conflicts(draft, text, store)
