@@ -102,7 +102,10 @@ _NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|
                           r"forty|fifty|hundred|dozen|single|both)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_CLAUSE = re.compile(r"[,;:]\s*|\s+\b(?:and|but)\s+(?=(?:what|how|which|when|at what|in what|up to what)\b)", re.I)
+# Clauses: commas, "and/but" before a new question word, and a reason the asker gives ("... cuz the doctors keep
+# dodging"), which is not what is asked.
+_CLAUSE = re.compile(r"[,;:]\s*|\s+\b(?:and|but)\s+(?=(?:what|how|which|when|at what|in what|up to what)\b)|"
+                     r"\s+\b(?:because|cuz|coz|cos|bc)\b\s+", re.I)
 
 TOPIC_KINDS = ("drug", "therapy", "population")
 TOPIC_GROUPS = frozenset({"acute lymphoblastic leukemia", "relapsed", "refractory", "Philadelphia chromosome positive",

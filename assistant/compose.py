@@ -24,7 +24,9 @@ from .types import Citation, Passage, Statement, Unit
 # Broad cues for ranking (a radiation dose in cGy counts) and strict ones for the focus check (a drug dose).
 DOSE_INTENT = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg|given|administered|schedule)\b", re.I)
 DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq|cGy)", re.I)
-DOSE_QUESTION = re.compile(r"\b(dose|doses|dosage|dosing|how much|mg|mcg)\b", re.I)
+# "how much" asks for an amount, unless a comparative follows ("how much stronger", "how much more likely")
+DOSE_QUESTION = re.compile(r"\b(dose|doses|dosage|dosing|how much(?!\s+(more|less|longer|shorter|better|worse|"
+                           r"higher|lower|\w{3,}er)\b)|mg|mcg)\b", re.I)
 DRUG_DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|g/m|gm/sq)", re.I)
 NUMERIC_INTENT = re.compile(r"\b(dose|dosage|dosing|how much|how many|how long|rate|percent|percentage|%|mg|mcg|"
                             r"survival|chance|odds|age|old|years|months|cGy|often|number)\b", re.I)

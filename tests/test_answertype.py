@@ -233,3 +233,13 @@ def test_the_asking_clause_is_read_in_the_sources_words(fake_assistant) -> None:
     assert asked("would kymriah be better for my daughter than a bone marrow transplant?").kind == "comparison"
     assert a.decision is not None and a.decision.status in ("partial", "abstain")
     assert a.decision.missing == "comparison"
+
+
+def test_how_much_with_a_comparative_is_no_dose_and_a_reason_is_not_what_is_asked() -> None:
+    from assistant.focus import dose_question
+
+    assert not dose_question("how much stronger is it supposed to be than the gleevec?")
+    assert not dose_question("how much more likely is a relapse")
+    assert dose_question("how much blinatumomab does he get")
+    q = "be honest with me, how long do people live with this cuz the docters keep dodging"
+    assert asked(q).kind == "duration" and asked(q).clause == "how long do people live with this"
