@@ -39,3 +39,20 @@ def test_strategies_differ(fake_assistant):
     dense = fake_assistant.retriever.retrieve("Sprycel CNS", strategy="dense").passages
     bm25 = fake_assistant.retriever.retrieve("Sprycel CNS", strategy="bm25").passages
     assert all(p.bm25_rank is None for p in dense) and all(p.dense_rank is None for p in bm25)
+
+
+def test_sentence_ranking_maps_the_closest_sentences_to_their_chunks(fake_assistant):
+    """``retrieval.sentence_rank`` (off by default) fuses a third list: chunks by their best sentence."""
+    store, retriever = fake_assistant.store, fake_assistant.retriever
+    vec = retriever.embedder.embed(["clofarabine dose in pediatric patients"])[0]
+    ids = store.by_sentence(vec, 5)
+    assert len(ids) == 5 == len(set(ids)) and all(i in store.chunks for i in ids)
+    best_unit = max(store.unit_rows, key=lambda u: float(store.unit_vector(u) @ vec))
+    assert ids[0] == store.chunk_of(best_unit).id
+    assert not fake_assistant.settings.retrieval.sentence_rank
+    on = fake_assistant.settings.model_copy(deep=True)
+    on.retrieval.sentence_rank = True
+    from assistant.retrieve import Retriever
+
+    r = Retriever(store, retriever.embedder, on).retrieve("clofarabine dose in pediatric patients")
+    assert "sentences" in r.timings_ms and len(r.passages) == on.retrieval.top_k
