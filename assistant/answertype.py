@@ -31,6 +31,7 @@ from typing import NamedTuple
 from .lexicon import load_lexicon, named
 from .numbers import extract
 from .retrieve import light_stem, tokenize
+from .vocabulary import load_vocabulary
 
 TIME_UNITS = frozenset({"hour", "day", "week", "month", "year", "minute"})
 TIME_WORD = r"(?:hours?|days?|weeks?|months?|years?)"
@@ -72,10 +73,9 @@ expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblast
 patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
 minimum longest shortest total overall typical above below beyond inside outside he him his she her hers their its
 get gets getting got do done doing make makes made need needs needed give gives given giving go goes going
-take takes taking took last lasts lasting treatment treatments treat treated therapy therapies chemotherapy
-chemo good bad choice
-choices option options idea
-work works worked working isn doesn didn don aren wasn weren cant couldn wouldn shouldn won hasn haven""".split())
+take takes taking took last lasts lasting treatment treatments treat treated therapy therapies chemotherapy chemo
+good bad choice choices option options idea work works worked working isn doesn didn don aren wasn weren cant
+couldn wouldn shouldn won hasn haven""".split())
 # Words that open a phrase giving the setting rather than what is asked ("... stay near the hospital | after a
 # CAR-T infusion"): the focus stops at the first of them that follows a focus word.
 SETTING_WORDS = frozenset("""after before during around following since when whenever whose where while until in at
@@ -148,8 +148,6 @@ def asked(question: str) -> Ask:
 def _treatments(question: str) -> set[str]:
     """The drugs and therapies the question names, lay names included ("bone marrow transplant" through the
     vocabulary bridge)."""
-    from .vocabulary import load_vocabulary
-
     return named(question, ("drug", "therapy")) | named(load_vocabulary().replace(question), ("drug", "therapy"))
 
 

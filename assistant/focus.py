@@ -84,15 +84,21 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
 
 _ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4", "one": "1", "two": "2", "three": "3",
             "four": "4"}
+_ORDINAL_WORD = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
 _TIME_POINT = re.compile(r"\b(week|day|cycle|course|month)\s*(\d+|one|two|three|four)\b|"
                          r"\b(first|second|third|fourth)\s+(week|day|cycle|course|month)\b", re.I)
 _RELATIVE = re.compile(r"\b(after|following|beyond|past|from|since|until|before)\s+(the\s+|that\s+)?$", re.I)
 _DOSE_CLAUSE = re.compile(r"[;,]|\bthen\b|\band\b|\bfollowed by\b", re.I)
 
 
+def _dose_part(question: str) -> str:
+    """The sentence of ``question`` that asks for the dose (the whole question when none does)."""
+    return next((part for part in re.split(r"(?<=[.?!])\s+", question) if DOSE_QUESTION.search(part)), question)
+
+
 def dose_time(question: str) -> tuple[str, str] | None:
     """The time point a dose is asked for ("the dose in week 1", "first cycle dose"): (unit, number) or None."""
-    asking = next((part for part in re.split(r"(?<=[.?!])\s+", question) if DOSE_QUESTION.search(part)), question)
+    asking = _dose_part(question)
     m = next((m for m in _TIME_POINT.finditer(asking) if not _RELATIVE.search(asking[:m.start()])), None)
     if not m:  # "after the first week" asks for the weeks after it
         return None
@@ -102,8 +108,8 @@ def dose_time(question: str) -> tuple[str, str] | None:
 
 def _names_time(text: str, when: tuple[str, str]) -> bool:
     unit, n = when
-    ordinal = [w for w, d in _ORDINAL.items() if d == n and w in ("first", "second", "third", "fourth")]
-    pattern = rf"\b{unit}s?\s*{n}\b" + (rf"|\b{ordinal[0]}\s+{unit}\b" if ordinal else "")
+    ordinal = _ORDINAL_WORD.get(n)
+    pattern = rf"\b{unit}s?\s*{n}\b" + (rf"|\b{ordinal}\s+{unit}\b" if ordinal else "")
     return re.search(pattern, text, re.I) is not None
 
 
@@ -129,7 +135,7 @@ def _lazy(make: Callable[[], list[Scored]]) -> Iterator[Scored]:
 def _dose_group(question: str) -> set[str]:
     """Whom a dose is asked for: the one group named where the dose is asked ("nelarabine dose in children? i
     only see the adult dose" asks for children), else the one the question names; empty when none or several."""
-    asking = next((part for part in re.split(r"(?<=[.?!])\s+", question) if DOSE_QUESTION.search(part)), question)
+    asking = _dose_part(question)
     found = groups_in(asking) or groups_in(question)  # "the dose of nelarabine? and what about in kids?"
     return found if len(found) == 1 else set()
 
@@ -166,11 +172,13 @@ def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], 
     if not drugs or not dose_question(question) or not focus_gap(question, draft.statements, store):
         return
     asked_for, when = _dose_group(question), dose_time(question)
+    # a time point the drafted statements name without its figure needs a candidate giving that figure
+    untimed = bool(when) and not timed_dose_given(when, [st.text for st in draft.statements])
     for sc in itertools.chain(draft.scored, _lazy(deeper)):
         u = sc.unit
         if DRUG_DOSE_UNIT.search(u.text) and drugs & dosed_drugs(u.text, *_context(store, u.id)) and \
                 (not asked_for or population(u, store, referent(u, store)).population in asked_for | {""}) and \
-                (not when or timed_dose_given(when, [st.text for st in draft.statements]) or dose_at(when, u.text)):
+                (not untimed or (when is not None and dose_at(when, u.text))):
             _append(draft, sc, store)
             return
 

@@ -10,7 +10,6 @@ is re-opened when ``CURRENT.json`` changes, so a rebuild swaps in atomically.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import phrases
-from .answertype import asked, carries, coverage, focus
+from .answertype import asked, carries
 from .compose import (  # noqa: F401 - renumber re-exported
     DOSE_QUESTION,
     DRUG_DOSE_UNIT,
@@ -38,12 +37,13 @@ from .decision import Decision, Evidence, Model, decide, load_model
 from .disagreement import add_conflicts, conflict_notices
 from .embedders import Embedder, make_embedder
 from .errors import ConfigError, IndexError_
-from .focus import dose_question, focus_gap, rescue_dose, rescue_value, value_gap
+from .features import GENERIC, evidence
+from .focus import dose_question, rescue_dose, rescue_value
 from .generate import Generated
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
-from .retrieve import Retrieval, Retriever, Store, idf_weights, light_stem, tokenize
+from .retrieve import Retrieval, Retriever, Store, idf_weights, tokenize
 from .rules import CitedText, verify
 from .safety import DOSE as DOSE_UNITS
 from .safety import drugs_in, only_asked_doses
@@ -54,15 +54,6 @@ from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 log = logging.getLogger("assistant")
 PARTIAL_STATEMENTS = 2  # closest statements shown under "the sources do not say ..."
 
-# Words that say nothing about coverage (the asker's situation, question words).
-GENERIC = frozenset("""son daughter child kid kids baby boy girl husband wife partner mom mum mother dad father brother
-sister friend family parent parents teen teenager grandson granddaughter patient patients people person someone
-doctor doctors team hospital nurse oncologist worried scared afraid help explain mean means meaning happen happens
-next normal common usually typical thing things way ways work works used use using give given get gets got need
-needs want wants like much many long old new good bad best better worse work kind type types options option
-treatment treatments treat treated therapy therapies leukemia leukaemia cancer disease relapsed relapse refractory
-all acute lymphoblastic lymphocytic question questions answer tell know say says said also still really okay ok
-year years month months week weeks day days time times chance chances rate rates risk risks age""".split())
 
 
 @dataclass
@@ -391,42 +382,12 @@ class Assistant:
 
     def _evidence(self, q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft: Draft,
                   store: Store) -> Evidence:
-        """The decision's features for one question (see ``decision.FEATURES``)."""
-        scored = draft.scored[:10]
-        strangers = self.unknown_drugs(text)
+        """The decision's features for one question (see ``features`` and ``decision.FEATURES``)."""
         known = self._vocab_bridge().known_tokens(q)
         unknown = [t for t in self.uncovered_terms(q) if t not in known
                    and not ("-" in t and all(p in self._vocab or p in known for p in t.split("-") if p))]
-        content = [t for t in tokenize(q) if len(t) >= 4 and t not in GENERIC and not t.isdigit()]
-        gap = focus_gap(text, draft.statements, store)
-        vgap = value_gap(kq, text, draft.statements, store, self.settings.rules.value_coverage)
-        f = focus(kq)
-        cov = max((coverage(f, f"{st.text}") for st in draft.statements), default=0.0)
-        top = retrieval.passages[0] if retrieval.passages else None
-        values = {
-            "best_score": draft.best_score,
-            "best_cosine": max((x.cosine for x in scored), default=0.0),
-            "best_overlap": max((x.overlap for x in scored), default=0.0),
-            "top3_score": sum(x.score for x in scored[:3]) / 3 if scored else 0.0,
-            "dense_top": max((p.dense_score or 0.0 for p in retrieval.passages), default=0.0),
-            "agreement": float(top is not None and top.dense_rank is not None and top.dense_rank < 3
-                               and top.bm25_rank is not None and top.bm25_rank < 3),
-            "unknown_share": len(unknown) / max(1, len(content)),
-            "unknown_focus": len({light_stem(t, loose=True) for t in unknown} & f.words) / max(1, len(f.words)),
-            "drug_named": float(bool(load_lexicon().find(text, ("drug",)))),
-            "drug_gap": float(gap.startswith("no statement about")),
-            "dose_gap": float(gap.startswith("no dose")),
-            "value_asked": float(bool(asked(kq).kind)),
-            "value_gap": float(bool(vgap)),
-            "focus_coverage": cov,
-            "question_terms": math.log1p(len(tokenize(q))),
-        }
-        reasons = tuple(r for r in (gap, vgap, f"not in the sources: {', '.join(unknown)}" if unknown else "") if r)
-        hard = (f"no drug named {', '.join(strangers)} in the sources" if strangers else "") or \
-            ("the question is about another disease" if it.other_disease else "")
-        missing = ("dose" if values["dose_gap"] else asked(kq).kind if vgap else
-                   "drug" if values["drug_gap"] else "")
-        return Evidence(values, reasons, hard, missing)
+        return evidence(q, kq, text, it, retrieval, draft, store, unknown=unknown,
+                        strangers=self.unknown_drugs(text), value_coverage=self.settings.rules.value_coverage)
 
     def _fixed(self, question: str, text: str, status: str, t_start: float, notices: list[Notice] | None = None,
                related: list[dict[str, str]] | None = None) -> Answer:

@@ -166,7 +166,9 @@ class Store:
         if not len(self.unit_rows):
             return []
         sims = self.unit_vectors @ vector.astype(np.float32)
-        ids = list(self.unit_rows)
+        if not hasattr(self, "_unit_ids"):  # row -> sentence id, derived once (rows never change)
+            self._unit_ids = list(self.unit_rows)
+        ids = self._unit_ids
         take = min(len(ids), n * 4)
         order = np.argpartition(-sims, take - 1)[:take]
         out: list[str] = []
