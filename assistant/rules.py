@@ -38,7 +38,8 @@ RULES = {
 }
 
 QUALIFIERS = {
-    "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b", "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b",
+    "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b|\bfail(?:s|ed|ure)? to\b|\binability to\b|\bunable to\b",
+    "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b(?<!\bwith or without)",
     "only": r"\bonly\b|\bsolely\b", "rarely": r"\brarely\b|\bseldom\b", "usually": r"\busually\b|\btypically\b",
     "often": r"\boften\b|\bfrequently\b|\bcommonly\b", "sometimes": r"\bsometimes\b|\boccasionally\b",
     # "over 2 h" is how long an infusion runs, not "more than": over/under count only before a share or a weight.
@@ -46,17 +47,19 @@ QUALIFIERS = {
     r"(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
     "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bbeyond\b|\bover\s+(\d+(\.\d+)?\s*"
     r"(%|percent|kg|lb)|(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
-    "at least": r"\bat least\b|≥|\bor more\b|\bminimum\b", "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|"
-    r"\bor less\b|\bnot to exceed\b|\bmaximum\b",
+    "at least": r"\bat least\b|≥|\bor (?:more|greater|higher|above|older|later)\b|\band (?:above|older)\b|\bminimum\b",
+    "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bor (?:less|fewer|younger|under|below)\b|\band (?:under|younger)\b|"
+    r"\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
-    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"(?-i:\b[Aa]ll\b)(?! patients)|\bevery\b|\balways\b",
+    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"(?-i:\b[Aa]ll\b)(?<!\bin all)|\bevery\b|\balways\b",
     "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|\bfew\b|\bfewer\b",
     "may": r"\bmay\b|\bmight\b|\bcould\b|\bpossibly\b", "superior": r"\bsuperior\b|\bbetter\b|\bimproved\b",
     "inferior": r"\binferior\b|\bworse\b|\bpoorer\b|\blower\b", "higher": r"\bhigher\b|\bincreased?\b",
     "unknown": r"\bunknown\b|\bunclear\b|\buncertain\b|\bnot known\b",
     "small": r"\bsmall\b|\blittle\b|\blimited\b|\bslight", "large": r"\blarge\b|\bbig\b|\bmajor\b|\bsubstantial",
     "more": r"\bmore\b", "less": r"\bless\b", "early": r"\bearly\b|\bearlier\b", "late": r"\blate\b|\blater\b",
-    "increase": r"\bincrease|\bimprove|\bgain", "decrease": r"\bdecrease|\breduce|\bdecline|\bloss\b",
+    "increase": r"\bincrease|\bimprove|\bgain|\brais(?:e|es|ed|ing)\b|\brise|\brising\b|\brose\b",
+    "decrease": r"\bdecrease|\breduce|\bdecline|\bloss\b|\bfall(?:s|ing)?\b|\bfell\b|\bdrop(?:s|ped)?\b",
     "younger": r"\byounger\b|\bunder the age\b", "older": r"\bolder\b|\bover the age\b|\bover \d+ years",
 }
 

@@ -75,6 +75,27 @@ def test_qualifier_rule_catches_dropped_negation_and_changed_hedges():
                                 "30 percent.").ok
 
 
+@pytest.mark.parametrize(("text", "kinds"), [
+    ("Patients 25 or younger attained a CR.", {"at most"}),  # an upper limit, like "up to 25" or "<=25"
+    ("Patients <=25 years of age.".replace("<=", "\u2264"), {"at most"}),
+    ("Grade 3 or higher CRS occurred in 24 percent.", {"at least"}),
+    ("second CR or higher", {"at least"}),
+    ("relapse in the bone marrow with or without involvement of other sites", set()),  # no negation
+    ("It was given without dexamethasone.", {"no"}),
+    ("All patients responded.", {"all"}),  # the quantifier, not the disease ALL
+    ("ALL patients responded.", set()),
+    ("each cycle lasts 42 days in all", set()),  # "in all" is a total
+    ("the chemotherapy drugs failed to kill enough blasts", {"not"}),
+    ("because of the inability to collect leukemia-free stem cells", {"not"}),
+    ("Survival fell with age.", {"decrease"}),
+    ("It can raise the risk of infection.", {"increase"}),
+])
+def test_qualifier_kinds_read_limits_negations_and_directions(text: str, kinds: set[str]) -> None:
+    from assistant.rules import qualifiers
+
+    assert set(qualifiers(text)) == kinds
+
+
 def test_population_rule():
     src = "Over 80 percent of adult patients with newly diagnosed ALL will attain a complete remission."
     assert check_population("Over 80 percent of adults attain a complete remission.", src).ok
