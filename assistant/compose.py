@@ -179,7 +179,7 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
     draft = Draft(best_score=scored[0].score if scored else 0.0, scored=scored)
     if not scored:
         return draft
-    floor = max(cfg.min_sentence_score, draft.best_score * 0.8)
+    floor = max(cfg.min_sentence_score, draft.best_score * cfg.relative_floor)
     picked: list[Scored] = []
     for s in scored:
         if s.score < floor or len(picked) >= cfg.max_sentences:

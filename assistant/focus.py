@@ -64,12 +64,13 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
     """
     drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
     if not drugs:
-        return ""
+        return therapy_dose_gap(question, statements, store)
     about = [st for st in statements if drugs & _drugs_of(st.text, *_context(store, st.unit_id))]
     if not about:
         return f"no statement about {', '.join(sorted(drugs))}"
     if not dose_question(question):
         return ""
+    drugs = dose_of(question) or drugs  # "pegaspargase dose in the cytarabine regimen": pegaspargase's
     dosed = [st for st in about if drugs & dosed_drugs(st.text, *_context(store, st.unit_id))]
     if not dosed:
         return f"no dose of {', '.join(sorted(drugs))} in the sources"
@@ -82,11 +83,63 @@ def focus_gap(question: str, statements: list[Statement], store: Store) -> str:
     return ""
 
 
+def dose_of(question: str) -> set[str]:
+    """The drugs whose dose a question asks by name: right before the dose word ("pegaspargase dose") or right
+    after it ("the dose of nelarabine"); empty when the dose word names none of them."""
+    out = set()
+    for group, name in load_lexicon().find(question, ("drug",)):
+        n = re.escape(name)
+        if re.search(rf"\b{n}(?:'s)?\s+(?:\w+\s+)?(?:dose|doses|dosage|dosing)\b|"
+                     rf"\b(?:dose|dosage|dosing)\s+(?:of|for)\s+(?:the\s+|a\s+)?(?:\w+\s+)?{n}\b", question, re.I):
+            out.add(group.canonical)
+    return out
+
+
+THERAPY_DOSE = re.compile(r"\d\s*(c?Gy|mg|mcg|g/m)\b", re.I)  # "2400 cGy", "12 mg": a dose of a therapy
+
+
+def therapy_dose_gap(question: str, statements: list[Statement], store: Store) -> str:
+    """A dose question naming a therapy but no drug ("what radiation dose to the testes") needs a statement
+    about that therapy (its text, section or previous sentence) with a dose in it."""
+    if not dose_question(question):
+        return ""
+    therapies = {g.canonical for g, _ in load_lexicon().find(question, ("therapy",))}
+    if not therapies:
+        return ""
+    if any(_therapy_dose_of(question, therapies, st.text, store, st.unit_id) for st in statements):
+        return ""
+    return f"no dose of {', '.join(sorted(therapies))} in the sources"
+
+
+def _therapy_dose_of(question: str, therapies: set[str], text: str, store: Store, unit_id: str) -> bool:
+    """``text`` gives a dose of one of ``therapies`` (named in it, its section or the sentences before) for what
+    the question is about beyond the dose (a dose to the cranium is no answer for the testes)."""
+    if not THERAPY_DOSE.search(text):
+        return False
+    wide = " ".join((text, *_context(store, unit_id)))
+    if not therapies & {g.canonical for g, _ in load_lexicon().find(wide, ("therapy",))}:
+        return False
+    asked_sites = body_sites(question)
+    return not asked_sites or not (given := body_sites(wide)) or bool(asked_sites & given)
+
+
+# The parts of the central nervous system count as it: a dose "to the cranium" is one for a CNS relapse.
+_CNS_PARTS = {"brain", "spinal cord", "cerebrospinal fluid", "blood-brain barrier"}
+
+
+def body_sites(text: str) -> set[str]:
+    """The body sites (vocabulary terms of kind body_site) ``text`` names, the CNS for any of its parts."""
+    from .vocabulary import load_vocabulary
+
+    sites = {g.canonical for g, _ in load_vocabulary().lexicon.find(text, ("body_site",))}
+    return sites | ({"central nervous system"} if sites & _CNS_PARTS else set())
+
+
 _ORDINAL = {"first": "1", "second": "2", "third": "3", "fourth": "4", "one": "1", "two": "2", "three": "3",
             "four": "4"}
 _ORDINAL_WORD = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
-_TIME_POINT = re.compile(r"\b(week|day|cycle|course|month)\s*(\d+|one|two|three|four)\b|"
-                         r"\b(first|second|third|fourth)\s+(week|day|cycle|course|month)\b", re.I)
+_TIME_POINT = re.compile(r"\b(week|day|cycle|course|month)[\s-]*(\d+|one|two|three|four)\b|"
+                         r"\b(first|second|third|fourth)[\s-]+(week|day|cycle|course|month)\b", re.I)
 _RELATIVE = re.compile(r"\b(after|following|beyond|past|from|since|until|before)\s+(the\s+|that\s+)?$", re.I)
 _DOSE_CLAUSE = re.compile(r"[;,]|\bthen\b|\band\b|\bfollowed by\b", re.I)
 
@@ -155,21 +208,28 @@ def dose_question(question: str) -> bool:
     asking = NAMED_DOSE.sub(" ", SETTING_DOSE.sub(" ", question))
     if HOW_MANY_UNITS.search(asking):
         return True
-    return bool(DOSE_QUESTION.search(asking)) and asked_kind(question) != "count"
+    # "how many doses" asks for a count, unless the dose is asked as well ("how many cells ..., what's the dose")
+    return bool(DOSE_QUESTION.search(asking)) and (asked_kind(question) != "count" or bool(WHAT_DOSE.search(asking)))
 
 
+WHAT_DOSE = re.compile(r"\bwhat(?:'s|s|\s+is|\s+are)?\s+(?:the\s+|a\s+)?(?:\w+\s+)?(?:dose|dosage|dosing)\b", re.I)
 SETTING_DOSE = re.compile(r"\b(before|after|with|between|prior to|ahead of)\s+(each|every|the|a|his|her|my)?\s*"
                           r"(\w+\s+)?(dose|doses|dosing)\b", re.I)
 # "high-dose cytarabine", "low-dose TBI": a dose level naming a regimen, not a dose asked for
 NAMED_DOSE = re.compile(r"\b(high|low|reduced|full|standard|intermediate|single|double|split)-dos(e|ed|ing)\b", re.I)
-HOW_MANY_UNITS = re.compile(r"\bhow many\s+(mg|mcg|milligrams?|micrograms?|units|ml)\b", re.I)
+# "how many mg", and an amount per body size ("how many cells per kg"): a dose, not a count
+HOW_MANY_UNITS = re.compile(r"\bhow many\s+(mg|mcg|milligrams?|micrograms?|units|ml)\b|"
+                            r"\bhow many\s+\w+\s+(per|a|/)\s*(kg|kilo\w*|m2|m²|square met\w*)\b", re.I)
 
 
 def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], list[Scored]] = list) -> None:
     """For a dose question, add the best retrieved sentence giving that drug's dose (for the group asked about,
     when one is) when the draft has none: from the top passages, then from ``deeper()`` (those ranked after)."""
     drugs = {g.canonical for g, _ in load_lexicon().find(question, ("drug",))}
-    if not drugs or not dose_question(question) or not focus_gap(question, draft.statements, store):
+    if not drugs:
+        _rescue_therapy_dose(question, draft, store, deeper)
+        return
+    if not dose_question(question) or not focus_gap(question, draft.statements, store):
         return
     asked_for, when = _dose_group(question), dose_time(question)
     # a time point the drafted statements name without its figure needs a candidate giving that figure
@@ -179,6 +239,17 @@ def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], 
         if DRUG_DOSE_UNIT.search(u.text) and drugs & dosed_drugs(u.text, *_context(store, u.id)) and \
                 (not asked_for or population(u, store, referent(u, store)).population in asked_for | {""}) and \
                 (not untimed or (when is not None and dose_at(when, u.text))):
+            _append(draft, sc, store)
+            return
+
+
+def _rescue_therapy_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], list[Scored]]) -> None:
+    """For a dose question about a therapy (no drug named), the best retrieved sentence giving its dose."""
+    if not therapy_dose_gap(question, draft.statements, store):
+        return
+    therapies = {g.canonical for g, _ in load_lexicon().find(question, ("therapy",))}
+    for sc in itertools.chain(draft.scored, _lazy(deeper)):
+        if _therapy_dose_of(question, therapies, sc.unit.text, store, sc.unit.id):
             _append(draft, sc, store)
             return
 

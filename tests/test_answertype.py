@@ -243,3 +243,53 @@ def test_how_much_with_a_comparative_is_no_dose_and_a_reason_is_not_what_is_aske
     assert dose_question("how much blinatumomab does he get")
     q = "be honest with me, how long do people live with this cuz the docters keep dodging"
     assert asked(q).kind == "duration" and asked(q).clause == "how long do people live with this"
+
+
+def test_an_amount_per_body_size_is_a_dose() -> None:
+    from assistant.focus import dose_question
+
+    assert dose_question("what dose of kymriah (how many cells per kg) do they give")
+    assert not dose_question("how many cells do they collect")
+    assert not dose_question("how many kids per year relapse")
+
+
+def test_a_therapy_dose_is_one_for_the_body_site_asked_about(fake_assistant) -> None:
+    """A radiation dose to the cranium answers a CNS question, not a testicular one; a dose question about a
+    therapy whose dose no statement gives is ``partial`` ("The sources do not give a dose for that")."""
+    from assistant.focus import _therapy_dose_of, body_sites, therapy_dose_gap
+    from assistant.types import Statement
+
+    store = fake_assistant.store
+    cranial = "Typically, 2400 cGy of radiation is given to the entire cranium over 12 doses."
+    radiation = {"radiation therapy"}
+    assert body_sites("how much radiation for a brain relapse") == {"brain", "central nervous system"}
+    assert _therapy_dose_of("how much radiation for a CNS relapse", radiation, cranial, store, "-")
+    assert _therapy_dose_of("what radiation dose is usually given", radiation, cranial, store, "-")
+    assert not _therapy_dose_of("what radiation dose to the testes", radiation, cranial, store, "-")
+    assert not _therapy_dose_of("what radiation dose to the testes", radiation,
+                                "Patients with an isolated testicular relapse get radiation therapy.", store, "-")
+    q = "what radiation dose is given to the testes for an isolated testicular relapse"
+    assert therapy_dose_gap(q, [Statement(cranial, [1], unit_id="-")], store) == \
+        "no dose of radiation therapy in the sources"
+    a = fake_assistant.assess(q)
+    assert a.decision is not None and a.decision.missing == "dose" and a.decision.status in ("partial", "abstain")
+
+
+def test_a_dose_is_asked_by_name_and_with_a_count() -> None:
+    from assistant.focus import dose_of, dose_question, dose_time
+
+    assert dose_of("pegaspargase dose in the high-dose cytarabine regimen?") == {"pegaspargase"}
+    assert dose_of("what is the dose of nelarabine") == {"nelarabine"}
+    assert dose_of("clofarabine and cytarabine: what doses") == set()  # no drug named at the dose word
+    assert dose_question("how many cells do they put back in for kymriah, whats the actual dose")
+    assert not dose_question("how many times a week is the dose given")
+    assert dose_time("what's the exact week-1 step dose before going up to 28 mcg/day") == ("week", "1")
+
+
+def test_a_level_asked_for_needs_a_figure_with_its_comparator() -> None:
+    q = "what ejection fraction is too low to get chemo for relapsed ALL"
+    assert asked(q).kind == "threshold"
+    assert asked("at what platelet count do they give a transfusion").kind == "threshold"
+    assert carries("threshold", "Platelet count <50,000/microL")
+    assert not carries("threshold", "A study of cardiac function (eg, ejection fraction) should be performed.")
+    assert not carries("threshold", "CR was attained in 24 percent.")
