@@ -56,6 +56,10 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\bhow many\b|\b(the )?(minimum|maximum|total|least|smallest|largest) number of\b", re.I)),
     ("date", re.compile(r"^\s*(when|in what year|what year)\b.*\b(approved|approval|withdrawn|removed|licensed|"
                         r"introduced|available|published|updated|discovered)\b|\bin what year\b|\bwhat year\b", re.I)),
+    # "which drug ...", "what meds ...": a drug the question does not name itself
+    ("agent", re.compile(r"\b(which|what)\s+(\w+\s+)?(drugs?|medicines?|medications?|meds|premeds|"
+                         r"premedications?|agents?)\b|\bnames? of the (drugs?|medicines?|medications?|meds)\b",
+                         re.I)),
     # "why ...": a reason or a purpose; after the value kinds ("why is survival so low, and what is it?").
     ("cause", re.compile(r"\bwhy\b|\bhow come\b|\bwhat causes\b|\bwhat is the reason\b|\bmechanism\b", re.I)),
     # Last: a comparison is asked only when no value is ("in the trial of A versus B, what were the CR rates?").
@@ -71,7 +75,7 @@ CUE_WORDS = frozenset("""why cause causes caused reason reasons better worse bes
 preferable preferred compare compared comparison versus difference
 long soon often common commonly frequent frequently likely rare rarely many much old age
 ages aged percentage percent proportion fraction share rate rates chance chances odds likelihood probability
-number cost costs price priced pay afford expense expensive low high too cutoff cut-off threshold year years month months week weeks day days hour
+number cost costs price priced pay afford expense expensive drug drugs medicine medicines medication medications meds agent agents names name low high too cutoff cut-off threshold year years month months week weeks day days hour
 hours time times when typically usually generally normally roughly approximately about average median expected
 expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblastic lymphocytic all b-all t-all
 patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
@@ -218,6 +222,8 @@ def carries(kind: str, text: str, unit: str = "") -> bool:
         if unit:
             return any(q.unit == unit for q in extract(text))
         return bool(extract(text)) or bool(_NUMBER_WORD.search(text))
+    if kind == "agent":
+        return bool(load_lexicon().find(text, ("drug",)))
     if kind == "threshold":
         return bool(_THRESHOLD.search(text))
     if kind == "date":
@@ -306,13 +312,17 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     if not a.kind:
         return frozenset()
     f = focus(about or question)
-    if a.kind == "cause" and not f.words:
-        min_coverage = 0.0  # "why doesn't it work?": nothing to cover but the treatment, checked below
+    if (a.kind == "cause" and not f.words) or a.kind == "agent":
+        # "why doesn't it work?": nothing to cover but the treatment, checked below; "which drugs go in the
+        # spine": a list of drug names under its lead-in covers no words of the question
+        min_coverage = 0.0
     if not carries(a.kind, text, a.unit) or coverage(f, f"{leaf} {text}") < min_coverage:
         return None
     named = topics(f, f"{leaf} {text}", before)
     if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
         return None  # a comparison of two treatments is drawn only by a statement naming both
+    if a.kind == "agent" and not {g.canonical for g, _ in load_lexicon().find(text, ("drug",))} - f.topic:
+        return None  # "what premeds before besponsa": a drug other than the ones asked about
     return named if named or not f.topic else None
 
 

@@ -17,6 +17,7 @@ PARTIAL = {
     "cost": "The sources do not give a cost for that.",
     "comparison": "The sources do not draw that comparison.",
     "cause": "The sources do not say why.",
+    "agent": "The sources do not name a drug for that.",
     "drug": "The sources do not say this about the treatment you asked about.",
     "figure": "The sources do not give a figure for that.",
     "": "The sources discuss this topic, but they do not say what you asked.",

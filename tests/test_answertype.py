@@ -33,7 +33,7 @@ RADIATION = "Typically, 2400 cGy of radiation is given to the entire cranium ove
     ("How much does Kymriah cost?", "cost"),
     ("What is the expense of one cycle of blinatumomab?", "cost"),
     ("What is blinatumomab?", ""),
-    ("Which drugs work in Ph+ ALL?", ""),
+    ("Which drugs work in Ph+ ALL?", "agent"),  # a drug the question does not name
 ])
 def test_the_kind_of_value_asked(question, kind):
     assert asked(question).kind == kind
@@ -293,3 +293,13 @@ def test_a_level_asked_for_needs_a_figure_with_its_comparator() -> None:
     assert carries("threshold", "Platelet count <50,000/microL")
     assert not carries("threshold", "A study of cardiac function (eg, ejection fraction) should be performed.")
     assert not carries("threshold", "CR was attained in 24 percent.")
+
+
+def test_which_drug_is_answered_by_a_drug_the_question_does_not_name() -> None:
+    q = "what medicine does the hospital have to keep ready when giving tisagenlecleucel?"
+    assert asked(q).kind == "agent"
+    assert asked("what premeds do we give before each besponsa dose").kind == "agent"
+    assert asked("what kind of drug is kymriah").kind != "agent"
+    ready = "Tocilizumab must be available for immediate administration."
+    assert answers(q, ready, leaf="Tisagenlecleucel") is not None
+    assert answers(q, "Tisagenlecleucel is approved for patients up to 25 years.", leaf="Tisagenlecleucel") is None
