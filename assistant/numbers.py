@@ -20,7 +20,7 @@ UNITS = [
     (r"mcg\s*/\s*day", "mcg/day"),
     (r"mcg", "mcg"), (r"mg/kg", "mg/kg"), (r"mg", "mg"), (r"kg", "kg"), (r"g/dL", "g/dL"), (r"g/liter", "g/L"),
     (r"lbs?\b|pounds?", "lb"), (r"cGy", "cGy"), (r"Gy", "Gy"),
-    (r"[x×]\s*10\s*9\s*/\s*L|× 109/L|x 109/L", "x10^9/L"),
+    (r"[x×]\s*10\s*\^?\s*9\s*/\s*L|× 109/L|x 109/L", "x10^9/L"),
     (r"/microL", "/microL"),
     (r"months?|mo\b", "month"), (r"years?|yrs?|y\b", "year"), (r"weeks?|wks?|wk\b", "week"),
     (r"days?|d\b", "day"), (r"hours?|hrs?|h\b", "hour"), (r"minutes?|min\b", "minute"),
@@ -29,7 +29,7 @@ UNITS = [
 ]
 _UNIT_RE = "|".join(f"(?:{p})" for p, _ in UNITS)
 NUMBER = re.compile(
-    r"(?<![\w.])(?P<a>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+    r"(?<![\w.])(?<![A-Za-z]-)(?P<a>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
     r"(?:\s*(?:–|-|to)\s*(?P<b>\d+(?:\.\d+)?)(?!\w))?"
     r"(?:(?:\s*|-)(?P<u>" + _UNIT_RE + r"))?(?![A-Za-z])"
 )
@@ -66,6 +66,10 @@ _WORD_UNIT = re.compile(r"\b(" + "|".join(WORD_VALUES) + r")\b(?=(?:\s*(?:to|-|�
                         re.I)
 
 
+_WORD_LIST = re.compile(r"\b(" + "|".join(WORD_VALUES) + r")\b(?=\s*(?:,|and|or|to|versus|vs\.?)\s*\d)", re.I)
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4", "i": "1", "ii": "2", "iii": "3", "iv": "4"}
+
+
 def extract(text: str) -> list[Quantity]:
     return list(_extract(text))
 
@@ -80,6 +84,10 @@ def _extract(text: str) -> tuple[Quantity, ...]:
     text = _WORD_UNIT.sub(lambda m: str(WORD_VALUES[m.group(1).lower()]), text)
     text = re.sub(r"\b(\d+) to (" + "|".join(WORD_VALUES) + r")\b",
                   lambda m: f"{m.group(1)} to {WORD_VALUES[m.group(2).lower()]}", text, flags=re.I)
+    # "seven and three months": a number word joined to a number that has a unit takes part in the list
+    text = _WORD_LIST.sub(lambda m: str(WORD_VALUES[m.group(1).lower()]), text)
+    # "Phase II" = "phase 2"
+    text = re.sub(r"\b(phase)\s+(IV|I{1,3})\b", lambda m: f"{m.group(1)} {_ROMAN[m.group(2)]}", text, flags=re.I)
     found = [(m, Quantity(_num(m.group("a")), _num(m.group("b")) if m.group("b") else None, _unit(m.group("u"))))
              for m in NUMBER.finditer(text)]
     out = [q for _, q in found]
@@ -103,16 +111,37 @@ def missing_quantities(sentence: str, cited: str) -> list[Quantity]:
     values = {q.a for q in have if q.b is None} | {q.b for q in have if q.b is not None} | {q.a for q in have}
     values |= {float(WORD_VALUES[w]) for w in word_numbers(cited) if w in WORD_VALUES}  # "seven of 11"
     ranges = {(q.a, q.b) for q in have if q.b is not None}
+    mine = _extract(sentence)
+    both_ends = {(r.a, r.unit) for r in have if r.b is not None and r.unit and (r.a, None, r.unit) in mine
+                 and (r.b, None, r.unit) in mine} | \
+        {(r.b, r.unit) for r in have if r.b is not None and r.unit and (r.a, None, r.unit) in mine
+         and (r.b, None, r.unit) in mine}
     missing = []
-    for q in _extract(sentence):
-        if q in have_set:
-            continue
+    for q in mine:
+        if q in have_set or (q.b is None and (q.a, q.unit) in both_ends):
+            continue  # "between 20% and 30%" for "twenty to thirty percent"
+        if q.b is None and q.unit in COUNT_NOUNS and _counted_later(q.a, q.unit, cited):
+            continue  # "16 of 45 patients" for "16 of 45 (36 percent) patients"
         if not q.unit and q.b is None and q.a in values:
             continue  # a bare number: its value must appear
         if not q.unit and q.b is not None and (q.a, q.b) in ranges:
             continue  # a bare range ("aged 1 to 21"): the same bounds must appear ("1-21 y")
         missing.append(q)
     return missing
+
+
+# Count units a word or a parenthesis may separate from their number in the cited text ("3 divided doses",
+# "two treatment cycles", "405 heavily pretreated adults").
+COUNT_NOUNS = {"patient": r"patients?|adults?|children|people|persons?|boys|girls|men|women",
+               "dose": r"doses?", "cycle": r"cycles?", "point": r"points?"}
+
+
+def _counted_later(value: float, unit: str, cited: str) -> bool:
+    n = str(int(value)) if value == int(value) else str(value)
+    words = [w for w, v in WORD_VALUES.items() if v == value]
+    number = "|".join([re.escape(n), *words])
+    later = rf"(?<![\w.])(?:{number})\s+(?:\([^)]*\)\s*)?(?:[A-Za-z-]+\s+){{0,2}}(?:{COUNT_NOUNS[unit]})\b"
+    return bool(re.search(later, cited, re.I))
 
 
 def fmt(q: Quantity) -> str:

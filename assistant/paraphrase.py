@@ -10,12 +10,10 @@ name its drugs, ages, lineage, Ph status and relapse order as the part of the pa
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable
 
 from .lexicon import load_lexicon
-from .retrieve import light_stem, tokenize
+from .retrieve import light_stem, same_word, tokenize
 from .rules import (
     GROUP_WORDS,
     RuleResult,
@@ -75,19 +73,6 @@ CONTRACTED = frozenset("didn doesn don isn aren wasn weren haven hasn hadn won w
 COMPARE = frozenset("vs versus compared".split())  # a comparison the numbers and qualifiers rules check
 
 
-def same_word(word: str, have: Iterable[str]) -> bool:
-    """A word of the text that is ``word`` in another form: a shared start of at least six letters covering
-    at least 70 % of the shorter word ("transplanted" / "transplantation", "responding" / "response")."""
-    if len(word) < 6:
-        return False
-    for other in have:
-        if len(other) >= 6 and other[:6] == word[:6]:
-            n = len(os.path.commonprefix([word, other]))
-            if n >= 0.7 * min(len(word), len(other)):
-                return True
-    return False
-
-
 def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     """Like :func:`support_coverage`, forgiving glue words, word forms and lay words the vocabulary maps onto
     the text.  A hyphenated word counts by its parts ("three-year" is "three" and "year")."""
@@ -139,6 +124,26 @@ BINDING_TERMS = {
     "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
                for w in ("short", "long")},
 }
+# An ordinal with the event it counts ("second CR" is not "second relapse"): (ordinal, event) pairs.
+_ORDINAL_OF = re.compile(r"\b(first|second|third|1st|2nd|3rd)\b(?:\s+(?:or\s+(?:later|subsequent|greater)|"
+                         r"[a-z]+)){0,2}?\s+(relapses?|recurrences?|remissions?|CR|complete\s+(?:remission|"
+                         r"response)s?)\b|\bCR([123])\b", re.I)
+_ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third", "1": "first", "2": "second", "3": "third"}
+
+
+def ordinal_events(text: str) -> set[str]:
+    """The (ordinal, event) pairs ``text`` names: "first relapse", "second remission" (CR2, second CR ...)."""
+    out = set()
+    for m in _ORDINAL_OF.finditer(text):
+        if m.group(3):
+            out.add(f"{_ORDINALS[m.group(3)]} remission")
+            continue
+        order = _ORDINALS.get(m.group(1).lower(), m.group(1).lower())
+        event = "relapse" if m.group(2).lower().startswith(("relapse", "recurrence")) else "remission"
+        out.add(f"{order} {event}")
+    return out
+
+
 INHERITED = ("drug", "age")  # kinds another sentence of the passage must give a segment that names none
 CLAUSE_SPLIT = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+but\s+|\s+whereas\s+", re.I)
 
@@ -149,6 +154,7 @@ def _terms(text: str) -> dict[str, set[str]]:
     lex = load_lexicon()
     out["drug"] = {g.canonical for g, _ in lex.find(text, ("drug",))}
     out["age"] = {g.canonical for g, _ in lex.find(text, ("population",))}
+    out["order_of"] = ordinal_events(text)
     return out
 
 

@@ -298,3 +298,16 @@ def test_the_eval_runs_the_model_beside_the_quoted_answers(llm_assistant: Any) -
     md = report_md({"set": "t", "n_items": 1, "seconds": 0, "strategies": {"llm": {**m, "latency_ms": {}}}},
                    {"llm": rows})
     assert "strategy llm" in md and "sentences_kept | 1" in md
+
+
+def test_an_ordinal_binds_to_the_event_it_counts() -> None:
+    """"a second complete remission after first relapse" does not say "a second relapse"."""
+    from assistant.paraphrase import check_binding, ordinal_events
+
+    src = ("Tavernier et al reported the results of treatment of first relapse for patients entered on the LALA-94 "
+           "trial [30] ; 187 patients (44%) achieved a second complete remission.")
+    assert ordinal_events(src) == {"first relapse", "second remission"}
+    assert ordinal_events("in CR2, or in second or later relapse") == {"second remission", "second relapse"}
+    assert check_binding("187 patients (44 percent) achieved a second CR.", src).ok
+    assert not check_binding("Among LALA-94 patients treated for a second relapse, 187 (44%) achieved another "
+                             "complete remission.", src).ok

@@ -250,3 +250,23 @@ def test_a_tied_part_of_the_passage_that_names_another_relapse_still_counts():
              "relapse; initial dosage regimen is 2.25 mg/m2 IV infusion over 1 h every 7 d.")
     bad = "Liposomal vincristine (Marqibo) is approved for Ph- ALL patients in first relapse, given at 2.25 mg/m2."
     assert "binding" in _failed(_para(bad, quote))
+
+
+@pytest.mark.parametrize(("sentence", "cited", "missing"), [
+    ("In LALA-94, 187 patients (44 percent) reached CR2.", "the LALA-94 trial [30] ; 187 patients (44%) did", []),
+    ("16 of 45 patients (36%) responded in two cycles.", "16 of 45 (36 percent) patients in two treatment cycles", []),
+    ("It is split into three doses.", "administered as 3 divided doses", []),
+    ("In the 405-patient trial", "405 heavily pretreated adults were randomly assigned", []),
+    ("platelets above 100 × 10^9/L", "platelet level > 100 × 109/L at relapse", []),
+    ("Remission lasted 7 months and OS 3 months.", "Median durations of remission and OS were seven and three months",
+     []),
+    ("It is still in phase 2 testing.", "It is still in Phase II testing.", []),
+    ("Between 20% and 30% have CNS disease.", "Twenty to thirty percent have CNS disease.", []),
+    ("30% have CNS disease.", "Twenty to thirty percent have CNS disease.", ["30 %"]),  # one end of a range
+    ("45 cycles were given.", "16 of 45 (36 percent) patients", ["45 cycle"]),  # another count unit
+    ("It is given for 7 days.", "It is given for 5 d.", ["7 day"]),
+])
+def test_numbers_in_their_other_forms_still_need_their_value(sentence: str, cited: str, missing: list[str]) -> None:
+    from assistant.numbers import fmt, missing_quantities
+
+    assert [fmt(q) for q in missing_quantities(sentence, cited)] == missing
