@@ -49,7 +49,8 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                              r"\b(cut-?off|threshold)\b", re.I)),
     ("schedule", re.compile(r"\bhow (often|frequently)\b.*\b(given|repeated|repeat|administered|taken|take|done|"
                             r"infused|checked|tested|scheduled|dosed|received|performed|needed)\b", re.I)),
-    ("percent", re.compile(r"\bwhat (percentage|percent|proportion|fraction|share)\b|\bhow many (of|out of)\b|"
+    ("percent", re.compile(r"\bwhat (percentage|percent|proportion|fraction|share)\b|\bwhat\s*%|"
+                           r"\bhow many (of|out of)\b|"
                            r"\bwhat (is|are|was|were) the (\w+ ){0,3}(rates?|chances?|odds|likelihood|probability)\b|"
                            r"\bwhat (\w+ )?rates?\b", re.I)),
     ("frequency", re.compile(r"\bhow (often|common|commonly|frequent|frequently|likely|rare|rarely)\b", re.I)),
@@ -75,7 +76,9 @@ CUE_WORDS = frozenset("""why cause causes caused reason reasons better worse bes
 preferable preferred compare compared comparison versus difference
 long soon often common commonly frequent frequently likely rare rarely many much old age
 ages aged percentage percent proportion fraction share rate rates chance chances odds likelihood probability
-number cost costs price priced pay afford expense expensive drug drugs medicine medicines medication medications meds agent agents names name low high too cutoff cut-off threshold year years month months week weeks day days hour
+number cost costs price priced pay afford expense expensive drug drugs medicine medicines medication
+medications meds agent agents names name low high too cutoff cut-off threshold
+year years month months week weeks day days hour
 hours time times when typically usually generally normally roughly approximately about average median expected
 expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblastic lymphocytic all b-all t-all
 patient patients people person someone adult adults child children kid kids upper lower limit limits maximum
@@ -201,6 +204,32 @@ _COMPARISON = re.compile(r"\bthan\b|\bversus\b|\bvs\.?|\bcompared\b|\bcomparison
                          r"\bprefer", re.I)
 
 
+_N = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+_HORIZON = re.compile(_N + r"[- ]?(?:years?|yrs?|y)\b(?![- ]?old)", re.I)
+_OUTCOME = r"(survival|survive|surviving|alive|living|OS|EFS|DFS|LFS|RFS|PFS|event-free|disease-free|leukemia-free|" \
+    r"relapse-free|progression-free|overall)"
+# the time at which a rate is asked ("3-year OS", "alive 5 years after", "survival at two years")
+_ASKED_HORIZON = re.compile(_N + r"[- ]?(?:years?|yrs?|y)\s+(?:\w+\s+)?" + _OUTCOME + r"\b|\b" + _OUTCOME +
+                            r"\s+(?:\w+\s+){0,2}?(?:at|after|by|in|for|of)?\s*(?:about\s+)?" + _N +
+                            r"[- ]?(?:years?|yrs?|y)\b", re.I)
+_WORD_NUMBER = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                "eight": "8", "nine": "9", "ten": "10"}
+
+
+def asked_horizon(question: str) -> str:
+    """The number of years at which a rate is asked ("3" for "what's the 3-year OS"), or ""."""
+    m = _ASKED_HORIZON.search(question)
+    if not m:
+        return ""
+    n = m.group(1) or m.group(4)
+    return _WORD_NUMBER.get(n.lower(), n)
+
+
+def horizons(text: str) -> set[str]:
+    """The numbers of years ``text`` gives figures at ("three-year", "5-y", "at two years")."""
+    return {_WORD_NUMBER.get(m.group(1).lower(), m.group(1)) for m in _HORIZON.finditer(text)}
+
+
 def carries(kind: str, text: str, unit: str = "") -> bool:
     """Whether ``text`` states a value of ``kind`` (a count of ``unit`` when given); for a comparison, a comparison."""
     if kind == "comparison":
@@ -321,6 +350,8 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     named = topics(f, f"{leaf} {text}", before)
     if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
         return None  # a comparison of two treatments is drawn only by a statement naming both
+    if a.kind == "percent" and (years := asked_horizon(question)) and years not in horizons(f"{text} {before}"):
+        return None  # a 5-year survival is not answered by a 3-year one or a remission rate
     if a.kind == "agent" and not {g.canonical for g, _ in load_lexicon().find(text, ("drug",))} - f.topic:
         return None  # "what premeds before besponsa": a drug other than the ones asked about
     return named if named or not f.topic else None

@@ -303,3 +303,18 @@ def test_which_drug_is_answered_by_a_drug_the_question_does_not_name() -> None:
     ready = "Tocilizumab must be available for immediate administration."
     assert answers(q, ready, leaf="Tisagenlecleucel") is not None
     assert answers(q, "Tisagenlecleucel is approved for patients up to 25 years.", leaf="Tisagenlecleucel") is None
+
+
+def test_a_rate_asked_at_a_time_needs_a_figure_at_that_time() -> None:
+    from assistant.answertype import asked_horizon, horizons
+
+    q = "what % of kids are still alive 5 years after kymriah"
+    assert asked(q).kind == "percent" and asked_horizon(q) == "5"
+    assert asked_horizon("IBMTR 3-yr LFS after HLA-identical sib transplant") == "3"
+    assert asked_horizon("what is overall survival at two years") == "2"
+    assert asked_horizon("my daughter relapsed 3 years after she was diagnosed. chances of cure?") == ""
+    assert horizons("The three-year actuarial probabilities of LFS") == {"3"}
+    assert horizons("a 5-y disease-free survival of 12%") == {"5"}
+    assert answers(q, "The complete remission rate with tisagenlecleucel was 81 percent.") is None
+    assert answers("what is the 3-year survival rate after transplant in second CR",
+                   "The three-year LFS after transplantation in second CR is 40 percent.") is not None
