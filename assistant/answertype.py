@@ -43,10 +43,6 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cost", re.compile(r"\b(cost|costs|price|priced|pay|afford|expense|expensive)\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bhow soon\b|\b(for )?how many " + TIME_WORD + r"\b", re.I)),
     ("age", re.compile(r"\b(what|which) ages?\b|\bhow old\b|\bage (limit|cut-?off|range)\b", re.I)),
-    # a level at which something is done or counts ("at what platelet count", "what ejection fraction is too low")
-    ("threshold", re.compile(r"\b(at|below|above|under|over) what (\w+ ){0,2}(count|level|number|value|point|"
-                             r"percentage|percent|weight|score)\b|\bhow (low|high)\b|\btoo (low|high)\b|"
-                             r"\b(cut-?off|threshold)\b", re.I)),
     ("schedule", re.compile(r"\bhow (often|frequently)\b.*\b(given|repeated|repeat|administered|taken|take|done|"
                             r"infused|checked|tested|scheduled|dosed|received|performed|needed)\b", re.I)),
     ("percent", re.compile(r"\bwhat (percentage|percent|proportion|fraction|share)\b|\bwhat\s*%|"
@@ -77,7 +73,7 @@ preferable preferred compare compared comparison versus difference
 long soon often common commonly frequent frequently likely rare rarely many much old age
 ages aged percentage percent proportion fraction share rate rates chance chances odds likelihood probability
 number cost costs price priced pay afford expense expensive drug drugs medicine medicines medication
-medications meds agent agents names name low high too cutoff cut-off threshold
+medications meds agent agents names name
 year years month months week weeks day days hour
 hours time times when typically usually generally normally roughly approximately about average median expected
 expect relapsed relapse relapses refractory leukemia leukaemia acute lymphoblastic lymphocytic all b-all t-all
@@ -106,8 +102,6 @@ _AGE = re.compile(r"\bage[sd]?\b[^.;]{0,20}?\d|\d+\s*(years?|yrs?|y)[- ]?(old|of
                   r"\b(older|younger) than \d+", re.I)
 _DATE = re.compile(r"\b(19|20)\d\d\b|\b(January|February|March|April|May|June|July|August|September|October|"
                    r"November|December)\b", re.I)
-_THRESHOLD = re.compile(r"(<|>|≤|≥|\b(less|fewer|more|greater|lower|higher) than|\b(below|above|under|over|at "
-                        r"least|at most|up to))\s*\d", re.I)
 _MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(dollars|euros|pounds|USD|CAD|EUR)\b", re.I)
 _VAGUE_DURATION = re.compile(r"\b(several|a few|few|many) " + TIME_WORD + r"\b|\b(lifelong|indefinitely|"
                              r"until (progression|relapse|unacceptable toxicity))\b", re.I)
@@ -253,8 +247,6 @@ def carries(kind: str, text: str, unit: str = "") -> bool:
         return bool(extract(text)) or bool(_NUMBER_WORD.search(text))
     if kind == "agent":
         return bool(load_lexicon().find(text, ("drug",)))
-    if kind == "threshold":
-        return bool(_THRESHOLD.search(text))
     if kind == "date":
         return bool(_DATE.search(text))
     if kind == "cost":
