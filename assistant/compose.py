@@ -163,6 +163,16 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
     return sorted(out, key=lambda s: -s.score)
 
 
+def within_floor(s: Scored, best: Scored, cfg: ComposeSettings) -> bool:
+    """Whether ``s`` scores high enough next to the best sentence to be used: ``relative_floor`` of its score, or
+    ``passage_floor`` for a sentence of the best sentence's own passage, whose neighbours often carry the rest
+    of the answer (the schedule after the dose)."""
+    if s.score >= max(cfg.min_sentence_score, best.score * cfg.relative_floor):
+        return True
+    return s.passage.chunk.id == best.passage.chunk.id and \
+        s.score >= max(cfg.min_sentence_score, best.score * cfg.passage_floor)
+
+
 def jaccard(a: str, b: str) -> float:
     sa, sb = set(tokenize(a)), set(tokenize(b))
     return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
@@ -179,11 +189,12 @@ def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Sto
     draft = Draft(best_score=scored[0].score if scored else 0.0, scored=scored)
     if not scored:
         return draft
-    floor = max(cfg.min_sentence_score, draft.best_score * cfg.relative_floor)
     picked: list[Scored] = []
     for s in scored:
-        if s.score < floor or len(picked) >= cfg.max_sentences:
+        if len(picked) >= cfg.max_sentences:
             break
+        if not within_floor(s, scored[0], cfg):
+            continue
         if sum(len(p.unit.text) for p in picked) + len(s.unit.text) > cfg.max_chars and picked:
             continue
         twin = next((i for i, p in enumerate(picked) if jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard), None)

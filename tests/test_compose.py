@@ -67,3 +67,15 @@ def test_the_statement_that_gives_what_was_asked_goes_first_with_its_citation() 
     answer_first(d, lambda t: "mg/m2" in t)
     assert [s.cites[0] for s in d.statements] == [2, 2, 1, 1]  # the dose's citation, its context first
     assert d.statements[1].text.startswith("In this population")
+
+
+def test_neighbours_of_the_best_sentence_are_held_to_a_lower_floor() -> None:
+    from assistant.compose import within_floor
+
+    cfg = Settings.load(env={}).compose
+    best = _scored("dose", "The dose is 28 mcg/day.", 0.60)
+    same = Scored(Unit("sched", "004", 30, 60, "It is given for 4 weeks.", "Nelarabine"), 0.45, 0.45, 0.0,
+                  best.passage)  # 0.75 of the best, in the best sentence's passage
+    other = _scored("other", "Another drug is given for 4 weeks.", 0.45)  # 0.75 of the best, elsewhere
+    assert within_floor(same, best, cfg) and not within_floor(other, best, cfg)
+    assert not within_floor(_scored("low", "Unrelated.", 0.30), best, cfg)
