@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from .lexicon import load_lexicon, named
-from .numbers import extract
+from .numbers import WORD_VALUES, extract
 from .retrieve import light_stem, tokenize
 from .vocabulary import load_vocabulary
 
@@ -206,8 +206,7 @@ _OUTCOME = r"(survival|survive|surviving|alive|living|OS|EFS|DFS|LFS|RFS|PFS|eve
 _ASKED_HORIZON = re.compile(_N + r"[- ]?(?:years?|yrs?|y)\s+(?:\w+\s+)?" + _OUTCOME + r"\b|\b" + _OUTCOME +
                             r"\s+(?:\w+\s+){0,2}?(?:at|after|by|in|for|of)?\s*(?:about\s+)?" + _N +
                             r"[- ]?(?:years?|yrs?|y)\b", re.I)
-_WORD_NUMBER = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-                "eight": "8", "nine": "9", "ten": "10"}
+_WORD_NUMBER = {w: str(v) for w, v in WORD_VALUES.items()}  # "three" -> "3"
 
 
 def asked_horizon(question: str) -> str:

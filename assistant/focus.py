@@ -18,6 +18,7 @@ from .context import groups_in, population, referent
 from .lexicon import load_lexicon
 from .retrieve import Store
 from .types import Citation, Statement
+from .vocabulary import load_vocabulary
 
 
 def _drugs_of(unit_text: str, leaf: str, context: str) -> set[str]:
@@ -103,12 +104,16 @@ def therapy_dose_gap(question: str, statements: list[Statement], store: Store) -
     about that therapy (its text, section or previous sentence) with a dose in it."""
     if not dose_question(question):
         return ""
-    therapies = {g.canonical for g, _ in load_lexicon().find(question, ("therapy",))}
+    therapies = _therapies(question)
     if not therapies:
         return ""
     if any(_therapy_dose_of(question, therapies, st.text, store, st.unit_id) for st in statements):
         return ""
     return f"no dose of {', '.join(sorted(therapies))} in the sources"
+
+
+def _therapies(text: str) -> set[str]:
+    return {g.canonical for g, _ in load_lexicon().find(text, ("therapy",))}
 
 
 def _therapy_dose_of(question: str, therapies: set[str], text: str, store: Store, unit_id: str) -> bool:
@@ -117,7 +122,7 @@ def _therapy_dose_of(question: str, therapies: set[str], text: str, store: Store
     if not THERAPY_DOSE.search(text):
         return False
     wide = " ".join((text, *_context(store, unit_id)))
-    if not therapies & {g.canonical for g, _ in load_lexicon().find(wide, ("therapy",))}:
+    if not therapies & _therapies(wide):
         return False
     asked_sites = body_sites(question)
     return not asked_sites or not (given := body_sites(wide)) or bool(asked_sites & given)
@@ -129,8 +134,6 @@ _CNS_PARTS = {"brain", "spinal cord", "cerebrospinal fluid", "blood-brain barrie
 
 def body_sites(text: str) -> set[str]:
     """The body sites (vocabulary terms of kind body_site) ``text`` names, the CNS for any of its parts."""
-    from .vocabulary import load_vocabulary
-
     sites = {g.canonical for g, _ in load_vocabulary().lexicon.find(text, ("body_site",))}
     return sites | ({"central nervous system"} if sites & _CNS_PARTS else set())
 
@@ -247,7 +250,7 @@ def _rescue_therapy_dose(question: str, draft: Draft, store: Store, deeper: Call
     """For a dose question about a therapy (no drug named), the best retrieved sentence giving its dose."""
     if not therapy_dose_gap(question, draft.statements, store):
         return
-    therapies = {g.canonical for g, _ in load_lexicon().find(question, ("therapy",))}
+    therapies = _therapies(question)
     for sc in itertools.chain(draft.scored, _lazy(deeper)):
         if _therapy_dose_of(question, therapies, sc.unit.text, store, sc.unit.id):
             _append(draft, sc, store)

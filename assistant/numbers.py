@@ -112,10 +112,8 @@ def missing_quantities(sentence: str, cited: str) -> list[Quantity]:
     values |= {float(WORD_VALUES[w]) for w in word_numbers(cited) if w in WORD_VALUES}  # "seven of 11"
     ranges = {(q.a, q.b) for q in have if q.b is not None}
     mine = _extract(sentence)
-    both_ends = {(r.a, r.unit) for r in have if r.b is not None and r.unit and (r.a, None, r.unit) in mine
-                 and (r.b, None, r.unit) in mine} | \
-        {(r.b, r.unit) for r in have if r.b is not None and r.unit and (r.a, None, r.unit) in mine
-         and (r.b, None, r.unit) in mine}
+    both_ends = {(end, r.unit) for r in have if r.b is not None and r.unit and (r.a, None, r.unit) in mine
+                 and (r.b, None, r.unit) in mine for end in (r.a, r.b)}
     missing = []
     for q in mine:
         if q in have_set or (q.b is None and (q.a, q.unit) in both_ends):

@@ -10,10 +10,12 @@ name its drugs, ages, lineage, Ph status and relapse order as the part of the pa
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterable
 
 from .lexicon import load_lexicon
-from .retrieve import light_stem, same_word, tokenize
+from .retrieve import light_stem, tokenize
 from .rules import (
     GROUP_WORDS,
     RuleResult,
@@ -71,6 +73,19 @@ seven eight nine ten eleven twelve twenty thirty forty fifty half third quarter"
 # Contractions leave these fragments ("didn't" -> "didn"): the negation they carry is the qualifier rule's.
 CONTRACTED = frozenset("didn doesn don isn aren wasn weren haven hasn hadn won wouldn shouldn couldn cannot".split())
 COMPARE = frozenset("vs versus compared".split())  # a comparison the numbers and qualifiers rules check
+
+
+def same_word(word: str, have: Iterable[str]) -> bool:
+    """A word of the text that is ``word`` in another form: a shared start of at least six letters covering
+    at least 70 % of the shorter word ("transplanted" / "transplantation", "responding" / "response")."""
+    if len(word) < 6:
+        return False
+    for other in have:
+        if len(other) >= 6 and other[:6] == word[:6]:
+            n = len(os.path.commonprefix([word, other]))
+            if n >= 0.7 * min(len(word), len(other)):
+                return True
+    return False
 
 
 def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:

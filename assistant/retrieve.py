@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from collections.abc import Iterable
@@ -62,19 +61,6 @@ def light_stem(word: str, loose: bool = False) -> str:
                 stem = stem[:-1]
             return stem
     return word
-
-
-def same_word(word: str, have: Iterable[str]) -> bool:
-    """A word of the text that is ``word`` in another form: a shared start of at least six letters covering
-    at least 70 % of the shorter word ("transplanted" / "transplantation", "responding" / "response")."""
-    if len(word) < 6:
-        return False
-    for other in have:
-        if len(other) >= 6 and other[:6] == word[:6]:
-            n = len(os.path.commonprefix([word, other]))
-            if n >= 0.7 * min(len(word), len(other)):
-                return True
-    return False
 
 
 def rrf(rankings: Iterable[list[str]], k: int = 60) -> list[tuple[str, float]]:
