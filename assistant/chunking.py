@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from .corpus import Line, body_lines, refs_in_span, strip_markers
 from .types import Chunk, Document, Unit
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"  # 4: UpToDate's guideline-link and patient-education furniture dropped
 
 ABBREVIATIONS = {"e.g", "i.e", "eg", "ie", "et al", "al", "vs", "approx", "dr", "mr", "mrs", "st", "fig",
                  "i.v", "u.s", "no", "ca", "cf", "resp", "incl"}

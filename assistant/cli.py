@@ -183,6 +183,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    if args.ranker:
+        from evals.fit_ranker import main as fit_ranker
+
+        return fit_ranker(args)
     from evals.fit import main as fit_main
 
     return fit_main(args)
@@ -362,10 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fit", help="fit the answerability decision", description="Fit the answerability "
                        "decision (logistic regression over named features) on question sets, cross-validated; "
                        "writes assistant/data/decision.json and evals/reports/fit/.")
-    s.add_argument("--sets", default="dev,train,heldout", help="comma-separated question sets to fit on")
+    s.add_argument("--sets", default=None, help="comma-separated question sets to fit on (default "
+                   "dev,train,heldout; with --ranker also heldout2,fresh1,fresh4,fresh5)")
+    s.add_argument("--ranker", action="store_true", help="fit the sentence ranker instead (gold evidence as "
+                   "labels; writes assistant/data/ranker.json and evals/reports/fit-ranker/)")
     s.add_argument("--recall", type=float, default=0.95, help="least out-of-fold recall of answerable items")
     s.add_argument("--preset", default=None, help="settings preset ('fast': the hash embedder of the unit tests, "
-                   "written to data/decision-hash.json)")
+                   "written to data/decision-hash.json or data/ranker-hash.json)")
     s.add_argument("--out", default=None, help="where the fitted values go (default assistant/data/decision.json)")
     s.set_defaults(func=cmd_fit)
 

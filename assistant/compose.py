@@ -18,6 +18,7 @@ import numpy as np
 from .config import ComposeSettings
 from .context import groups_in, referent
 from .lexicon import named
+from .ranking import Ranker, cues, features, select
 from .retrieve import Store, light_stem, tokenize
 from .types import Citation, Passage, Statement, Unit
 
@@ -50,6 +51,7 @@ class Draft:
     citations: list[Citation] = field(default_factory=list)
     best_score: float = 0.0
     scored: list[Scored] = field(default_factory=list)
+    pool: list[tuple[Scored, dict[str, float]]] = field(default_factory=list)  # the ranker's candidates
 
     def markdown(self) -> str:
         return render(self.statements)
@@ -181,22 +183,46 @@ def jaccard(a: str, b: str) -> float:
 READER_ROLE = {"patient": "patients", "clinician": "clinicians"}
 
 
+def ranked_pool(question: str, asking: str, qvec: np.ndarray, passages: list[Passage], reserve: list[Passage],
+                store: Store, idf: dict[str, float], deeper: int) -> list[tuple[Scored, dict[str, float]]]:
+    """Every sentence of the top passages and of ``deeper`` passages after them, with the ranker's features."""
+    shown = passages + reserve[:deeper]
+    pool = score_units(question, qvec, shown, store, idf)
+    if not pool:
+        return []
+    q = cues(question, asking)
+    ranks = {p.chunk.id: i for i, p in enumerate(shown)}
+    return [(s, features(s, pool, q, ranks, len(passages))) for s in pool]
+
+
 def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Store, idf: dict[str, float],
-            cfg: ComposeSettings, reader: str = "", embed: Callable[[list[str]], np.ndarray] | None = None) -> Draft:
+            cfg: ComposeSettings, reader: str = "", embed: Callable[[list[str]], np.ndarray] | None = None,
+            reserve: list[Passage] | None = None, asking: str = "", ranker: Ranker | None = None) -> Draft:
     """The extractive draft.  ``reader`` ("patient" / "clinician"): of two sentences from different documents
-    that say the same thing, the one from the document written for that reader is kept."""
+    that say the same thing, the one from the document written for that reader is kept.
+
+    With a fitted ``ranker``, the sentences of the top passages and of ``cfg.deeper`` passages of ``reserve``
+    are ranked by its probability that they answer (``asking``: the clause that asks, for the answer type) and
+    picked by its rule; without one, by the composer score and its floors.  ``draft.scored`` (what the
+    answerability decision reads) is always the composer score over the top passages."""
     scored = score_units(question, qvec, passages, store, idf)
     draft = Draft(best_score=scored[0].score if scored else 0.0, scored=scored)
     if not scored:
         return draft
+    draft.pool = ranked_pool(question, asking or question, qvec, passages, reserve or [], store, idf, cfg.deeper)
+    if ranker is not None and draft.pool:
+        probs = [ranker.probability(f) for _, f in draft.pool]
+        candidates = [draft.pool[i][0] for i in select(probs, ranker.floor, ranker.ratio)]
+    else:
+        candidates = [s for s in scored if within_floor(s, scored[0], cfg)]
     picked: list[Scored] = []
-    for s in scored:
+    for s in candidates:
         if len(picked) >= cfg.max_sentences:
             break
-        if not within_floor(s, scored[0], cfg):
-            continue
-        if sum(len(p.unit.text) for p in picked) + len(s.unit.text) > cfg.max_chars and picked:
-            continue
+        if bare_lead(s.unit, store):
+            continue  # "... should include:" with no list after it says nothing by itself
+        if picked and shown_chars([*picked, s], store) > cfg.max_chars:
+            continue  # a list item is shown with its whole list: the list counts against the cap
         twin = next((i for i, p in enumerate(picked) if jaccard(s.unit.text, p.unit.text) > cfg.dedup_jaccard), None)
         if twin is not None:
             role = READER_ROLE.get(reader)
@@ -265,6 +291,27 @@ def part_answers(question: str, scored: list[Scored], picked: list[Scored], idf:
     return out
 
 
+def list_units(u: Unit, store: Store) -> list[Unit]:
+    """What showing ``u`` shows: a list's lead-in or item brings the lead-in and the list's items (as
+    :func:`_build` quotes them); any other sentence itself."""
+    lead_id = u.id if u.kind == "lead" else (u.lead if u.kind == "item" else "")
+    if not lead_id or lead_id not in store.units:
+        return [u]
+    items = sorted((x for x in store.units.values() if x.lead == lead_id), key=lambda x: x.position)
+    return [store.units[lead_id], *items[:12]]
+
+
+def bare_lead(u: Unit, store: Store) -> bool:
+    """A list's lead-in whose list the sources do not give as items (it ends in ":" and nothing follows)."""
+    return u.kind == "lead" and len(list_units(u, store)) == 1
+
+
+def shown_chars(picked: list[Scored], store: Store) -> int:
+    """Characters the picked sentences take once shown (each list once, whole)."""
+    units = {x.id: len(x.text) for s in picked for x in list_units(s.unit, store)}
+    return sum(units.values())
+
+
 def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
     """Expand lists, put the best sentence first and the rest by document and position, number citations."""
     by_doc_rank: dict[str, int] = {}
@@ -273,13 +320,9 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
     groups: dict[str, tuple[Scored, list[Unit]]] = {}
     for s in picked:
         u = s.unit
-        lead_id = u.id if u.kind == "lead" else (u.lead if u.kind == "item" else "")
-        if lead_id and lead_id in store.units:
-            items = [x for x in store.units.values() if x.lead == lead_id]
-            items.sort(key=lambda x: x.position)
-            lead = store.units[lead_id]
-            if lead_id not in groups:
-                groups[lead_id] = (s, [lead] + items[:12])
+        units = list_units(u, store)
+        if len(units) > 1 or u.kind != "sentence":
+            groups.setdefault(units[0].id, (s, units))
         elif u.id not in groups:
             groups[u.id] = (s, [u])
     for key, (s, units) in list(groups.items()):

@@ -73,6 +73,12 @@ class ComposeSettings(_Section):
                                  "recall +0.02 to +0.04 on train, fresh4 and fresh5, must-not-include hits "
                                  "unchanged; 0.8 before).", ge=0, le=1)
     dedup_jaccard: float = Field(0.6, description="Token Jaccard above which a sentence is a near-duplicate.")
+    ranker: bool = Field(True, description="Pick sentences by the fitted sentence ranker (data/ranker.json, "
+                         "`assistant fit --ranker`) instead of the score floors above; off, or with no ranker "
+                         "fitted for the embedder, the floors decide.")
+    deeper: int = Field(3, description="Passages ranked after the top k whose sentences the ranker also "
+                        "considers (their sentences rarely win, but sometimes carry the asked value).", ge=0,
+                        le=20)
 
 
 class RulesSettings(_Section):

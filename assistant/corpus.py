@@ -44,6 +44,12 @@ BOILERPLATE = [re.compile(p) for p in (
     r"^Literature review current through:",
     r"^Stories$",
     r"^Icon - ",
+    # UpToDate's pointers to its other pages: guideline links and its own patient-education pieces
+    r"^SOCIETY GUIDELINE LINKS\s—\s",
+    r"^INFORMATION FOR PATIENTS\s—\s",
+    r"^Here are the patient education articles",
+    r"^(The )?Basics topics \(see ",
+    r"^Beyond the Basics topics \(see ",
 )]
 
 # "[7]", "[59-63]", "[8,9,16-18]", "[27, 28, 29]" (never "[HR]").

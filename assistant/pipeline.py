@@ -43,6 +43,7 @@ from .generate import Generated
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
+from .ranking import load_ranker
 from .retrieve import Retrieval, Retriever, Store, idf_weights, tokenize
 from .rules import CitedText, verify
 from .safety import DOSE as DOSE_UNITS
@@ -226,7 +227,8 @@ class Assistant:
         t0 = time.perf_counter()
         kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
         draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader,
-                        embed=retriever.embedder.embed)
+                        embed=retriever.embedder.embed, reserve=retrieval.reserve, asking=kq,
+                        ranker=load_ranker(s.embedding.kind) if s.compose.ranker else None)
         conflicts = add_conflicts(draft, text, store)
         rescue_dose(text, draft, store,
                     lambda: score_units(text, retrieval.query_vector, retrieval.reserve, store, idf))

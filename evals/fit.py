@@ -111,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
     settings = Settings.load(args.preset)
     a = Assistant(settings)
     a.build_index(progress=False)
-    sets = args.sets.split(",")
+    sets = (args.sets or ",".join(DEFAULT_SETS)).split(",")
     rows = collect(a, sets)
     result = fit(rows, args.recall)
     curve = result.pop("_curve")

@@ -19,13 +19,15 @@ def test_cleaning_drops_boilerplate_and_keeps_content():
         "001": ["You are here:", "Steve Manske", "Learn more"],
         "002": ["Did this answer your question?", "Thank you for your feedback!", "Author: Karen Seiter"],
         "003": ["Skip to main content", "Related Links"],
-        "004": ["Your activity: 8 p.v.", "Navarro JL", "Topic 4518 Version 54.0"],
+        "004": ["Your activity: 8 p.v.", "Navarro JL", "Topic 4518 Version 54.0", "patient education articles",
+                "UpToDate offers two types", "Links to society and government-sponsored guidelines"],
     }.items():
         text = clean(DOCS[doc_id].raw, ENTRIES[doc_id]).text
         for needle in needles:
             assert needle not in text, (doc_id, needle)
     assert "52 mg/m2/day" in clean(DOCS["002"].raw, ENTRIES["002"]).text
     assert "2400 cGy" in clean(DOCS["004"].raw, ENTRIES["004"]).text
+    assert "Often there is no better therapy to offer a patient" in clean(DOCS["004"].raw, ENTRIES["004"]).text
 
 
 def test_every_cleaned_character_maps_back_to_the_raw_file():

@@ -1,0 +1,165 @@
+"""Which candidate sentences answer the question: a fitted sentence ranker.
+
+Every sentence of the retrieved passages (and of a few passages ranked after them) gets the named features of
+:data:`FEATURES`: its composer score and the parts it is made of (embedding cosine, idf-weighted concept overlap
+through the vocabulary bridge, the passage's fused rank), how far it sits below the best candidate, whether it
+gives the kind of value the question asks for (a dose, a duration, a rate ...), names the drug asked about, is
+about another population, sits in the best sentence's passage, and whether dense and BM25 retrieval agree on its
+passage.  A standardised logistic regression over them, fitted on the dev and training sets with the gold
+evidence as labels (``assistant fit --ranker``; weights, scaling and the selection rule in
+``data/ranker.json``), gives the probability that the sentence carries the answer.  The composer picks the
+most probable sentences: the best one, then every other whose probability reaches both an absolute ``floor``
+and a ``ratio`` of the best one's (both chosen on the out-of-fold probabilities of the fitting sets).
+
+Pure: :func:`cues` reads a question, :func:`features` one candidate among its pool, :class:`Ranker` maps
+feature rows to probabilities and :func:`select` picks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .answertype import asked, carries
+from .context import groups_in
+from .lexicon import named
+
+if TYPE_CHECKING:
+    from .compose import Scored
+
+FEATURES = (
+    "score",           # the composer's hand-weighted score (0.6 cosine + 0.4 overlap + rank and cue bonuses)
+    "cosine",          # embedding cosine of the sentence (with the sentence it refers back to) to the question
+    "overlap",         # idf-weighted share of the question's concepts (through the bridge) in the sentence
+    "score_gap",       # score minus the best candidate's score
+    "cosine_gap",      # cosine minus the best candidate's cosine
+    "overlap_gap",     # overlap minus the best candidate's overlap
+    "passage_rank",    # 1 / (1 + rank of its passage in the fused retrieval)
+    "deeper",          # 1 when its passage is ranked after the top k handed to the composer
+    "agreement",       # 1 when its passage is in both the dense and the BM25 top 5
+    "best_passage",    # 1 when it sits in the best candidate's passage
+    "dose_unit",       # a dose question and the sentence states a drug dose (mg, mcg, g/m2, cGy)
+    "value_given",     # the question asks for a value (duration, rate, age ...) and the sentence states one
+    "value_missing",   # the question asks for a value and the sentence states none
+    "number",          # the sentence states a number
+    "drug_named",      # the question names a drug or therapy and the sentence (or its section) names it too
+    "drug_other",      # the question names a drug or therapy and the sentence names only others
+    "population_other",  # the question names a group (children, adults ...) and the sentence is about another
+    "list_part",       # a list's lead-in or item
+    "length",          # log of the sentence's length in characters
+)
+DATA = "data/ranker.json"  # fitted with the real embedder; "data/ranker-<kind>.json" for another one
+DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|µg|g/m|gm/sq|cGy|Gy\b|cells/kg|units?/m)", re.I)
+NUMBER = re.compile(r"\d")
+DOSE_ASKED = re.compile(r"\b(dose|doses|dosage|dosing|how much(?!\s+(more|less|\w{3,}er)\b)|mg|mcg)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Cues:
+    """What ranking needs to know about the question (the resolved text and the clause that asks)."""
+
+    dose: bool
+    kind: str
+    unit: str
+    treatments: frozenset[str]
+    groups: frozenset[str]
+
+
+def cues(text: str, asking: str) -> Cues:
+    ask = asked(asking)
+    return Cues(bool(DOSE_ASKED.search(text)), ask.kind, ask.unit, frozenset(named(text, ("drug", "therapy"))),
+                frozenset(groups_in(text)))
+
+
+def features(s: Scored, pool: Sequence[Scored], q: Cues, ranks: dict[str, int], top_k: int) -> dict[str, float]:
+    """The features of candidate ``s`` among ``pool`` (``ranks``: each passage's fused rank, from 0)."""
+    best_score = max(x.score for x in pool)
+    best = max(pool, key=lambda x: x.score)
+    text = s.unit.text
+    leaf = s.unit.section.split(" > ")[-1]
+    rank = ranks.get(s.passage.chunk.id, len(ranks))
+    p = s.passage
+    names = named(f"{leaf} {text}", ("drug", "therapy")) if q.treatments else set()
+    pops = groups_in(text) if q.groups else set()
+    given = bool(q.kind) and carries(q.kind, text, q.unit)
+    return {
+        "score": s.score,
+        "cosine": s.cosine,
+        "overlap": s.overlap,
+        "score_gap": s.score - best_score,
+        "cosine_gap": s.cosine - max(x.cosine for x in pool),
+        "overlap_gap": s.overlap - max(x.overlap for x in pool),
+        "passage_rank": 1.0 / (1 + rank),
+        "deeper": float(rank >= top_k),
+        "agreement": float(p.dense_rank is not None and p.dense_rank < 5 and p.bm25_rank is not None
+                           and p.bm25_rank < 5),
+        "best_passage": float(p.chunk.id == best.passage.chunk.id),
+        "dose_unit": float(q.dose and bool(DOSE_UNIT.search(text))),
+        "value_given": float(given),
+        "value_missing": float(bool(q.kind) and not given),
+        "number": float(bool(NUMBER.search(text))),
+        "drug_named": float(bool(names & q.treatments)),
+        "drug_other": float(bool(names) and not (names & q.treatments)),
+        "population_other": float(bool(pops) and not (pops & q.groups)),
+        "list_part": float(s.unit.kind in ("lead", "item")),
+        "length": math.log1p(len(text)),
+    }
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A fitted standardised logistic regression over :data:`FEATURES`, and the selection rule."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    floor: float      # no sentence but the best is picked below this probability
+    ratio: float      # ... nor below this share of the best sentence's probability
+    meta: dict[str, Any]
+
+    def probability(self, row: dict[str, float]) -> float:
+        z = self.intercept + sum(c * (row[f] - m) / (sd or 1.0)
+                                 for f, m, sd, c in zip(FEATURES, self.mean, self.scale, self.coef, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(FEATURES), "mean": list(self.mean), "scale": list(self.scale),
+                "coef": list(self.coef), "intercept": self.intercept, "floor": self.floor, "ratio": self.ratio,
+                "meta": self.meta}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Ranker:
+        if tuple(d["features"]) != FEATURES:
+            raise ValueError("the ranker was fitted on other features: run `assistant fit --ranker`")
+        return cls(tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), float(d["intercept"]),
+                   float(d["floor"]), float(d["ratio"]), d.get("meta", {}))
+
+
+def select(probs: Sequence[float], floor: float, ratio: float) -> list[int]:
+    """Indices of the candidates to use, most probable first: the best, then each that reaches ``floor`` and
+    ``ratio`` of the best's probability (the composer still applies its length cap and near-duplicate rule)."""
+    order = sorted(range(len(probs)), key=lambda i: -probs[i])
+    if not order:
+        return []
+    top = probs[order[0]]
+    return [order[0]] + [i for i in order[1:] if probs[i] >= floor and probs[i] >= ratio * top]
+
+
+@lru_cache(maxsize=4)
+def load_ranker(kind: str = "minilm", path: str | None = None) -> Ranker | None:
+    """The packaged ranker for the embedder ``kind`` (None when none was fitted for it)."""
+    if path is not None:
+        return Ranker.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    name = DATA if kind == "minilm" else DATA.replace(".json", f"-{kind}.json")
+    res = files("assistant").joinpath(name)
+    if not res.is_file():
+        return None
+    return Ranker.from_dict(json.loads(res.read_text(encoding="utf-8")))
