@@ -329,7 +329,17 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
         if key not in groups:
             continue  # became the context of a later sentence
         ref = referent(units[0], store) if len(units) == 1 else None
-        if ref is None or any(ref in g[1] for k, g in groups.items() if k != key and len(g[1]) > 1):
+        if ref is None:
+            continue
+        host = next((k for k, g in groups.items() if k != key and len(g[1]) > 1 and ref in g[1]), None)
+        if host is not None:
+            # its context is quoted already with another sentence: when it follows that quote directly, it joins
+            # it (one citation, one span), so the figure is read with what it is about
+            hs, hunits = groups[host]
+            last = hunits[-1]
+            if last.kind == "sentence" and last.doc_id == units[0].doc_id and last.position + 1 == units[0].position:
+                groups[host] = (s if s is picked[0] else hs, [*hunits, units[0]])
+                groups.pop(key)
             continue
         groups.pop(ref.id, None)  # shown here, with the sentence that needs it, as one citation
         groups[key] = (s, [ref, *units])

@@ -159,8 +159,10 @@ def population(u: Unit, store: Store, context: Unit | None = None) -> About:
 def about(u: Unit, store: Store, context: Unit | None = None) -> dict[str, str]:
     """The group, relapse timing and relapse order a statement is about ("" where it does not say)."""
     out = {"group": population(u, store, context).population}
-    for axis in AXES:  # a sentence says itself when the relapse it is about came; the one before says it of others
-        for text in (u.text, u.section):
+    # A sentence says itself when the relapse it is about came; else the sentence it is read with (a figure
+    # after "This study evaluated ... children with ALL in first marrow relapse"), else its section.
+    for axis in AXES:
+        for text in (u.text, context.text if context is not None else "", u.section):
             value = axis_value(text, axis)
             if value:
                 out[axis] = value

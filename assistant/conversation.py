@@ -29,6 +29,9 @@ ANAPHORA = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|the
 ELLIPSIS_START = re.compile(r"^\s*(and|what about|how about|what if|same for|same|also|or|but|in|for|with)\b", re.I)
 POPULATION_WORDS = re.compile(r"\b(adults?|grown-ups|children|child|kids?|pediatric|paediatric|teens?|"
                               r"teenagers?|adolescents?|young adults?|babies|infants?|elderly|older)\b", re.I)
+# "it ... than X", "instead of X": the pronoun before it is not X
+CONTRAST = re.compile(r"\b(than|instead of|rather than|versus|vs\.?|compared (to|with)|other than|besides|apart from|"
+                      r"switch(ed|ing)? from)\b", re.I)
 MAX_CARRIED = 400  # characters of an earlier question carried into a follow-up
 
 
@@ -59,7 +62,11 @@ def is_follow_up(question: str) -> bool:
 
 def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
     users = [h["content"] for h in history if h.get("role") == "user" and isinstance(h.get("content"), str)]
-    if not users or treatments(question) or not is_follow_up(question):
+    if not users:
+        return Resolved(question, question)
+    if treatments(question):
+        return _another(question, history)
+    if not is_follow_up(question):
         return Resolved(question, question)
     previous = users[-1][:MAX_CARRIED]
     if _bare(question):
@@ -72,6 +79,38 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
             carried = ", ".join(names)
             return Resolved(f"{question} ({carried})", question, carried, "topic")
     return Resolved(f"{previous} {question}", question, previous, "ellipsis")
+
+
+def _keys(text: str) -> dict[str, str]:
+    """The treatments ``text`` names, by their canonical name (brand and generic alike), as written."""
+    out: dict[str, str] = {}
+    for g, name in load_lexicon().find(text, TREATMENT_LEXICON):
+        out.setdefault(g.canonical.lower(), name)
+    for g, name in load_vocabulary().lexicon.find(text):
+        if g.kind in TREATMENT_TERMS:
+            out.setdefault(g.canonical.lower(), name)
+    return out
+
+
+def _another(question: str, history: list[dict[str, str]]) -> Resolved:
+    """A question that names a treatment of the conversation only to set another against it ("how much stronger
+    is it than the gleevec?", "could they use something else instead of blina?") asks about the other one:
+    the latest turn's treatments it does not name are carried.  Any other question naming a treatment is a new
+    topic and carries nothing."""
+    own = _keys(question)
+    contrast = CONTRAST.search(question)
+    if not contrast or not ANAPHORA.search(question[:contrast.start()]) or \
+            not set(_keys(question[contrast.end():])) & set(own):
+        return Resolved(question, question)
+    turns = [h["content"] for h in history if isinstance(h.get("content"), str)]
+    if not set(own) <= set(_keys(" ".join(turns))):
+        return Resolved(question, question)
+    for turn in reversed(turns):
+        others = [name for key, name in _keys(turn).items() if key not in own]
+        if others:
+            carried = ", ".join(others[:2])
+            return Resolved(f"{question} ({carried})", question, carried, "topic")
+    return Resolved(question, question)
 
 
 def _bare(question: str) -> bool:

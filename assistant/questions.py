@@ -28,8 +28,10 @@ PERSONAL = re.compile(
     r"chemo|leukemia|leukaemia|all|cancer|blood|counts?)\b|\b\d+(\.\d+)?\s?kg\b|\bhow much should\b|"
     r"\b(i|we) (have|was|were|got) (been )?(diagnosed|relapsed)\b|\bshould (he|she) (take|get|have|switch)\b|"
     r"\bmy \d+\s?(-?years?|-?yrs?|yo|y/o)\b|\b\d+\s?(yo|y/o)\b|\bmy (son|daughter|child|kid|husband|wife|mom|dad)s\b|"
-    r"\b(his|her) (leukemia|leukaemia|all|cancer|odds|chances?|dose|doses|treatment|relapse|doctor|"
-    r"oncologist|counts?|marrow|transplant|chemo)\b|^\s*(son|daughter|dad|mom|mum|husband|wife|brother|sister)\b|"
+    r"\b(his|her|my|our)\s+([\w'’-]+\s+){0,2}(leukemia|leukaemia|all|cancer|odds|chances?|dose|doses|treatment|"
+    r"relapse|doctor|oncologist|counts?|marrow|transplant|chemo)\b|"
+    r"\b(he|she|i|we) (has |have |had |just |)(relapsed|relapses|was diagnosed|were diagnosed)\b|"
+    r"^\s*(son|daughter|dad|mom|mum|husband|wife|brother|sister)\b|"
     r"\b(he|she)(\s?'?s| is) \d+\b|\b(will|does|do|should|would|can|could) (i|he|she|we|they|my \w+) "
     r"(get|take|need|receive|be given)\b|\b(kids?|children|someone|patients?) like (him|her|me|us)\b",
     re.I)

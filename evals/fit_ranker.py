@@ -8,8 +8,8 @@ A standardised logistic regression is fitted; its out-of-fold probabilities (5 f
 question's sentences never score themselves) choose the selection rule: the ``floor`` and ``ratio`` whose
 picks, under the composer's own caps (sentences, characters, near-duplicates), give the highest mean key-fact
 recall while showing no more characters per question, on average, than the score floors the composer used
-before (a list counts whole, as it is shown; so a gain is a better choice, not a longer answer).  Writes ``assistant/data/ranker.json`` and
-``evals/reports/fit-ranker/`` (rows, the grid, the cross-validated figures).
+before (a list counts whole, as it is shown; so a gain is a better choice, not a longer answer).  Writes
+``assistant/data/ranker.json`` and ``evals/reports/fit-ranker/`` (the grid, the cross-validated figures).
 """
 
 from __future__ import annotations

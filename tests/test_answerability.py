@@ -59,6 +59,18 @@ def test_a_question_naming_its_own_treatment_carries_nothing(question):
     assert r.text == question and r.how == ""
 
 
+def test_a_treatment_named_only_as_the_contrast_carries_the_other_one():
+    h = [{"role": "user", "content": "does gleevec get into the brain for ph+ all?"},
+         {"role": "assistant", "content": "Imatinib does not penetrate the blood-brain barrier well; dasatinib "
+                                          "(Sprycel) does."}]
+    r = resolve("how much stronger is it supposed to be than the gleevec?", h)
+    assert r.how == "topic" and "dasatinib" in r.carried.lower() and "gleevec" not in r.carried.lower()
+    # the treatment itself, asked about directly, is a new topic as before
+    assert resolve("is gleevec given by mouth?", h).how == ""
+    # a contrast with a treatment the conversation never named carries nothing
+    assert resolve("is it better than ponatinib?", h).how == ""
+
+
 def test_a_long_standalone_question_carries_nothing():
     q = "What is the overall survival of adults after a first relapse of acute lymphoblastic leukemia?"
     assert resolve(q, H_BLINA).how == ""

@@ -79,3 +79,24 @@ def test_neighbours_of_the_best_sentence_are_held_to_a_lower_floor() -> None:
     other = _scored("other", "Another drug is given for 4 weeks.", 0.45)  # 0.75 of the best, elsewhere
     assert within_floor(same, best, cfg) and not within_floor(other, best, cfg)
     assert not within_floor(_scored("low", "Unrelated.", 0.30), best, cfg)
+
+
+def test_a_figure_joins_the_quote_that_holds_its_context(fake_assistant) -> None:  # noqa: ANN001
+    """"Following completion of the first block ... 81%" leans on "This study evaluated ... in first marrow
+    relapse", which is quoted already with the sentence before it: the figure joins that quote (one citation)."""
+    from assistant.compose import Draft, Scored, _build
+    from assistant.types import Chunk, Passage
+
+    store = fake_assistant.store
+    units = sorted((u for u in store.units.values() if u.doc_id == "000"), key=lambda u: u.position)
+    figure = next(u for u in units if u.text.startswith("Following completion of the first block"))
+    study = next(u for u in units if u.position == figure.position - 1)
+    opener = next(u for u in units if u.position == figure.position - 2)
+    assert study.text.startswith("This study evaluated") and "first marrow relapse" in study.text
+    chunk = Chunk("c", "000", figure.section, 0, 1, "", (opener.id, study.id, figure.id))
+    picked = [Scored(u, 1.0 - i / 10, 0.5, 0.5, Passage(chunk)) for i, u in enumerate((opener, study, figure))]
+    draft = Draft()
+    _build(draft, picked, store)
+    assert len(draft.citations) == 1
+    assert {st.cites[0] for st in draft.statements} == {1}
+    assert draft.citations[0].quote.endswith("81%.") and "first marrow relapse" in draft.citations[0].quote

@@ -48,6 +48,8 @@ def test_a_personal_question_naming_no_drug_gets_no_dose() -> None:
     "Dad is 67 and they want him on ponatinib. How much ponatinib does he take a day?",
     "my daughters ALL came back (shes 14). whats the chance she survives 5 years",
     "son had a cns relapse 8 months after diagnosis. what is the event free survival for kids like him",
+    "he relapsed again after his allo transplant last year. what is even left to try",
+    "our little one's leukemia is back, what happens now",
 ])
 def test_personal_questions_are_recognised(question: str) -> None:
     assert intent(question).personal
@@ -65,7 +67,8 @@ def test_stop_skip_change_questions_are_recognised(question: str) -> None:
 
 
 @pytest.mark.parametrize("question", ["What dose of clofarabine is used in children?",
-                                      "How many children with ALL have their leukemia come back in the brain?"])
+                                      "How many children with ALL have their leukemia come back in the brain?",
+                                      "What is the outlook for adults whose ALL relapsed after a transplant?"])
 def test_general_questions_are_not_personal(question: str) -> None:
     assert not intent(question).personal and not intent(question).stop_change
 
