@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
 from .config import ComposeSettings
 from .context import groups_in, referent
 from .lexicon import named
-from .ranking import Ranker, cues, features, select
+from .ranking import Ranker, cues, features, select, top_of
 from .retrieve import Store, light_stem, tokenize
 from .types import Citation, Passage, Statement, Unit
 
@@ -79,13 +80,18 @@ def _stems(tokens: list[str]) -> set[str]:
     return {light_stem(t) for t in tokens}
 
 
+@lru_cache(maxsize=1 << 14)  # a sentence's stems, once per process (the corpus's sentences recur in every answer)
+def _text_stems(text: str) -> frozenset[str]:
+    return frozenset(_stems(tokenize(text)))
+
+
 def overlap_score(concepts: list[Concept], text: str) -> float:
     """Weighted share of the question's concepts found in ``text`` (a concept matches through any alias;
     words are compared by their light stem, so "cycle" finds "Cycles"; an alias of several words matches
     when all of them are there)."""
     if not concepts:
         return 0.0
-    toks = _stems(tokenize(text))
+    toks = _text_stems(text)
     total = sum(w for _, w in concepts)
     return sum(w for alts, w in concepts if any(_has(a, toks) for a in alts)) / total
 
@@ -190,9 +196,9 @@ def ranked_pool(question: str, asking: str, qvec: np.ndarray, passages: list[Pas
     pool = score_units(question, qvec, shown, store, idf)
     if not pool:
         return []
-    q = cues(question, asking)
+    q, top = cues(question, asking), top_of(pool)
     ranks = {p.chunk.id: i for i, p in enumerate(shown)}
-    return [(s, features(s, pool, q, ranks, len(passages))) for s in pool]
+    return [(s, features(s, top, q, ranks, len(passages))) for s in pool]
 
 
 def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Store, idf: dict[str, float],

@@ -11,8 +11,8 @@ evidence as labels (``assistant fit --ranker``; weights, scaling and the selecti
 most probable sentences: the best one, then every other whose probability reaches both an absolute ``floor``
 and a ``ratio`` of the best one's (both chosen on the out-of-fold probabilities of the fitting sets).
 
-Pure: :func:`cues` reads a question, :func:`features` one candidate among its pool, :class:`Ranker` maps
-feature rows to probabilities and :func:`select` picks.
+Pure: :func:`cues` reads a question, :func:`features` one candidate against the best of its pool
+(:func:`top_of`), :class:`Ranker` maps feature rows to probabilities and :func:`select` picks.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .answertype import asked, carries
 from .context import groups_in
@@ -78,10 +78,23 @@ def cues(text: str, asking: str) -> Cues:
                 frozenset(groups_in(text)))
 
 
-def features(s: Scored, pool: Sequence[Scored], q: Cues, ranks: dict[str, int], top_k: int) -> dict[str, float]:
-    """The features of candidate ``s`` among ``pool`` (``ranks``: each passage's fused rank, from 0)."""
-    best_score = max(x.score for x in pool)
+class Top(NamedTuple):
+    """The best of a pool of candidates: what each candidate is measured against."""
+
+    score: float
+    cosine: float
+    overlap: float
+    passage: str  # the best-scoring candidate's passage
+
+
+def top_of(pool: Sequence[Scored]) -> Top:
     best = max(pool, key=lambda x: x.score)
+    return Top(best.score, max(x.cosine for x in pool), max(x.overlap for x in pool), best.passage.chunk.id)
+
+
+def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int) -> dict[str, float]:
+    """The features of candidate ``s`` in a pool whose best is ``top`` (``ranks``: each passage's fused rank,
+    from 0)."""
     text = s.unit.text
     leaf = s.unit.section.split(" > ")[-1]
     rank = ranks.get(s.passage.chunk.id, len(ranks))
@@ -93,14 +106,14 @@ def features(s: Scored, pool: Sequence[Scored], q: Cues, ranks: dict[str, int], 
         "score": s.score,
         "cosine": s.cosine,
         "overlap": s.overlap,
-        "score_gap": s.score - best_score,
-        "cosine_gap": s.cosine - max(x.cosine for x in pool),
-        "overlap_gap": s.overlap - max(x.overlap for x in pool),
+        "score_gap": s.score - top.score,
+        "cosine_gap": s.cosine - top.cosine,
+        "overlap_gap": s.overlap - top.overlap,
         "passage_rank": 1.0 / (1 + rank),
         "deeper": float(rank >= top_k),
         "agreement": float(p.dense_rank is not None and p.dense_rank < 5 and p.bm25_rank is not None
                            and p.bm25_rank < 5),
-        "best_passage": float(p.chunk.id == best.passage.chunk.id),
+        "best_passage": float(p.chunk.id == top.passage),
         "dose_unit": float(q.dose and bool(DOSE_UNIT.search(text))),
         "value_given": float(given),
         "value_missing": float(bool(q.kind) and not given),

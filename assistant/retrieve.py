@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ STRICT_SUFFIXES = ("ing", "ed", "es", "s")
 LOOSE_SUFFIXES = ("ations", "ation", "ing", "ed", "es", "s", "e")
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and called for every word of every candidate sentence
 def light_stem(word: str, loose: bool = False) -> str:
     """Strip one suffix, keeping at least 3 letters.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.compose import Scored
-from assistant.ranking import FEATURES, Ranker, cues, features, load_ranker, select
+from assistant.ranking import FEATURES, Ranker, cues, features, load_ranker, select, top_of
 from assistant.types import Chunk, Passage, Unit
 
 
@@ -36,8 +36,8 @@ def test_features_read_the_question_cues() -> None:
                     bm25=None, section="Relapse > Other agents")
     pool = [dose, other]
     ranks = {"c1": 0, "c2": 6}
-    f_dose = features(dose, pool, q, ranks, top_k=5)
-    f_other = features(other, pool, q, ranks, top_k=5)
+    f_dose = features(dose, top_of(pool), q, ranks, top_k=5)
+    f_other = features(other, top_of(pool), q, ranks, top_k=5)
     assert set(f_dose) == set(FEATURES)
     assert f_dose["dose_unit"] == 1.0 and f_other["dose_unit"] == 0.0
     assert f_dose["drug_named"] == 1.0 and f_other["drug_other"] == 1.0
@@ -52,8 +52,8 @@ def test_value_features_follow_the_answer_type() -> None:
     assert q.kind == "duration"
     gives = _scored("u1", "Each cycle lasts 4 weeks.", 0.6)
     none = _scored("u2", "Blinatumomab is a bispecific antibody.", 0.6)
-    f1 = features(gives, [gives, none], q, {"c1": 0}, 5)
-    f2 = features(none, [gives, none], q, {"c1": 0}, 5)
+    f1 = features(gives, top_of([gives, none]), q, {"c1": 0}, 5)
+    f2 = features(none, top_of([gives, none]), q, {"c1": 0}, 5)
     assert (f1["value_given"], f1["value_missing"]) == (1.0, 0.0)
     assert (f2["value_given"], f2["value_missing"]) == (0.0, 1.0)
 
