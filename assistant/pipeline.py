@@ -314,8 +314,9 @@ class Assistant:
         verdict = verify(statements, cited, s.rules.support_threshold)
         kept = [st for st, sv in zip(statements, verdict.sentences, strict=True) if sv.ok]
         statements, citations = renumber(kept, draft.citations)
-        statements, pop_notices = self._population_notice(
-            a.resolved.text, a.intent.population or intent(a.resolved.text).population, statements, store)
+        statements, citations, pop_notices = self._population_notice(
+            a.resolved.text, a.intent.population or intent(a.resolved.text).population, statements, citations,
+            store)
         notices = a.notices + conflict_notices(a.conflicts, statements, store) + pop_notices
         timings = {**a.timings, "rules": _ms(t0)}
         if not statements:
@@ -435,17 +436,26 @@ class Assistant:
         return self._speller.unknown_drugs([p for t in tokenize(question) for p in t.split("/") if p])
 
     def _population_notice(self, question: str, group: str, statements: list[Statement],
-                           store: Store) -> tuple[list[Statement], list[Notice]]:
+                           citations: list[Citation], store: Store
+                           ) -> tuple[list[Statement], list[Citation], list[Notice]]:
         """Label the statements about another group, relapse timing or relapse order than the one asked
-        about, and one notice per difference naming them."""
+        about, quote them after the others (a parent asking about a child reads the child's dose before an
+        adult trial's), and add one notice per difference naming them."""
         statements, others = mark_other_groups(statements, store, asker(question, group))
+        if others:
+            other = {n for ns in others.values() for n in ns}
+            statements = sorted(statements, key=lambda st: bool(st.cites) and st.cites[0] in other)  # stable
+            order = list(dict.fromkeys(n for st in statements for n in st.cites))
+            mapping = {old: new for new, old in enumerate(order, 1)}
+            statements, citations = renumber(statements, citations)
+            others = {pair: sorted(mapping[n] for n in ns if n in mapping) for pair, ns in others.items()}
         notices = []
         for (mine, other), ns in others.items():
             refs = ", ".join(f"[{n}]" for n in ns)
             which = f"Statements marked “{phrases.ABOUT.format(population=other)}” ({refs}) are"
             notices.append(Notice("population", phrases.POPULATION.format(statements=which, population=other,
                                                                           asked=mine)))
-        return statements, notices
+        return statements, citations, notices
 
     # ----- lookup --------------------------------------------------------------------------------
     def cite(self, ref: str) -> dict[str, Any]:

@@ -96,6 +96,25 @@ def test_population_notice_for_adult_source_when_asking_about_children(fake_assi
     assert bool(pops) == bool(cited_docs & {"002", "004"})
 
 
+@pytest.mark.integration
+def test_statements_about_the_asked_group_come_first(real_assistant):
+    """A parent asking for the children's dose reads the children's dose before an adult trial's; the notice
+    names the adult statements by their (renumbered) citations."""
+    import re
+
+    ans = real_assistant.ask("What dose of clofarabine is used in children?").to_dict()
+    body = ans["answer"]
+    assert not body.startswith("(About adults.)")
+    assert body.index("52 mg/m2/day") < body.index("(About adults.)")
+    pops = [n for n in ans["notices"] if n["kind"] == "population"]
+    assert len(pops) == 1
+    named = {int(n) for n in re.findall(r"\[(\d+)\]", pops[0]["text"])}
+    labelled = {int(n) for line in re.findall(r"\(About adults\.\)[^\[]*((?:\[\d+\])+)", body)
+                for n in re.findall(r"\d+", line)}
+    assert named == labelled
+    assert [c["n"] for c in ans["citations"]] == list(range(1, len(ans["citations"]) + 1))
+
+
 def test_conflicting_sources_are_both_shown_newest_first(fake_assistant):
     ans = fake_assistant.ask("Is liposomal vincristine (Marqibo) approved?").to_dict()
     outdated = [n for n in ans["notices"] if n["kind"] == "outdated"]
