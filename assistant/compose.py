@@ -303,8 +303,7 @@ def list_units(u: Unit, store: Store) -> list[Unit]:
     lead_id = u.id if u.kind == "lead" else (u.lead if u.kind == "item" else "")
     if not lead_id or lead_id not in store.units:
         return [u]
-    items = sorted((x for x in store.units.values() if x.lead == lead_id), key=lambda x: x.position)
-    return [store.units[lead_id], *items[:12]]
+    return [store.units[lead_id], *store.list_items(lead_id)[:12]]
 
 
 def bare_lead(u: Unit, store: Store) -> bool:

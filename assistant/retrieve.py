@@ -187,6 +187,16 @@ class Store:
             self._by_position = {(u.doc_id, u.position): u for u in self.units.values()}
         return self._by_position
 
+    def list_items(self, lead_id: str) -> list[Unit]:
+        """The items of the list a lead-in opens, in order (an index built on first use, published whole)."""
+        if not hasattr(self, "_items"):
+            items: dict[str, list[Unit]] = {}
+            for u in sorted(self.units.values(), key=lambda x: x.position):
+                if u.lead:
+                    items.setdefault(u.lead, []).append(u)
+            self._items = items
+        return self._items.get(lead_id, [])
+
     def chunk_of(self, unit_id: str) -> Chunk | None:
         """The chunk that holds a sentence (first one, where chunks overlap)."""
         if not hasattr(self, "_chunk_of"):
