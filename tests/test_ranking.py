@@ -110,3 +110,28 @@ def test_composer_puts_the_ranker_s_choice_first(fake_assistant) -> None:  # noq
     assert [s.unit.id for s in plain.scored] == [s.unit.id for s in draft.scored]
     assert plain.best_score == draft.best_score
     assert np.isfinite([ranker.probability(f) for _, f in draft.pool]).all()
+
+
+def test_fit_labels_and_simulated_picks() -> None:
+    """The fit's label rule and its simulation of the composer's picks (bare lead-in, shown length, duplicates)."""
+    from types import SimpleNamespace
+
+    from evals.fit_ranker import _pick, holds_evidence, outcome
+
+    ev = ["Treatment cycles consist of 4 wk continuous IV infusion with at least a 2-wk treatment-free interval."]
+    assert holds_evidence("Treatment cycles consist of 4 wk continuous IV infusion with at least a 2-wk "
+                          "treatment-free interval between cycles.", ev)
+    assert holds_evidence("4 wk continuous IV infusion with at least a 2-wk treatment-free interval", ev)
+    assert not holds_evidence("Blinatumomab is a bispecific antibody.", ev)
+    it = {"texts": ["Pretreatment evaluation should include:", "A dose of 52 mg/m2 is given.",
+                    "A dose of 52 mg/m2 is given daily.", "x" * 90, "Each cycle lasts 28 days."],
+          "shown": [["a"], ["b"], ["c"], ["d"], ["e"]],
+          "shown_texts": {"a": "Pretreatment evaluation should include:", "b": "A dose of 52 mg/m2 is given.",
+                          "c": "A dose of 52 mg/m2 is given daily.", "d": "x" * 90,
+                          "e": "Each cycle lasts 28 days."},
+          "bare": [True, False, False, False, False], "y": [0, 1, 0, 0, 1], "facts": ["52 mg/m2", "28 days"]}
+    cfg = SimpleNamespace(max_sentences=6, max_chars=80, dedup_jaccard=0.6)
+    picked = _pick([0, 1, 2, 3, 4], it, cfg)
+    assert picked == [1, 4]  # no bare lead-in, no near-duplicate, nothing past the 80 characters shown
+    got = outcome([it], [picked])
+    assert got["fact_recall"] == 1.0 and got["precision"] == 1.0 and got["sentences"] == 2
