@@ -25,6 +25,7 @@ from .compose import (  # noqa: F401 - renumber re-exported
     Draft,
     answer_first,
     compose,
+    others_last,
     render,
     renumber,
     score_units,
@@ -443,12 +444,7 @@ class Assistant:
         adult trial's), and add one notice per difference naming them."""
         statements, others = mark_other_groups(statements, store, asker(question, group))
         if others:
-            other = {n for ns in others.values() for n in ns}
-            statements = sorted(statements, key=lambda st: bool(st.cites) and st.cites[0] in other)  # stable
-            order = list(dict.fromkeys(n for st in statements for n in st.cites))
-            mapping = {old: new for new, old in enumerate(order, 1)}
-            statements, citations = renumber(statements, citations)
-            others = {pair: sorted(mapping[n] for n in ns if n in mapping) for pair, ns in others.items()}
+            statements, citations, others = others_last(statements, citations, others)
         notices = []
         for (mine, other), ns in others.items():
             refs = ", ".join(f"[{n}]" for n in ns)
