@@ -20,10 +20,10 @@ from .rules import (
     GROUP_WORDS,
     RuleResult,
     _words_and_stems,
+    best_window,
     check_drugs,
     check_numbers,
     check_population,
-    check_qualifiers,
     normalise,
     qualifiers,
 )
@@ -41,15 +41,38 @@ JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
 
 
 def _meanings(text: str) -> frozenset[str]:
+    text = re.sub(r"(?<=[a-z])-(?=or\b|and\b)|(?<=\bor)-(?=[a-z])|(?<=\band)-(?=[a-z])", " ", text)  # "second-or-later"
     out = {MEANING[k] for k in qualifiers(text) if k in MEANING}
     if JUST.search(text):
         out.add("only" if "just" in text.lower() else "at most")
     return frozenset(out)
 
 
+# A model may leave out a direction or a universal ("more favorable outcomes (median OS >20 months)" -> "median
+# OS was over 20 months"): that says less, not something else.  It may not leave out these, whose loss changes
+# what is claimed ("did not respond" -> "responded", "only curative therapy", "most patients", "rarely curable").
+KEEP = frozenset({"negation", "only", "rarely", "unknown", "at least", "at most", "majority"})
+OPPOSITE = {"up": "down", "down": "up", "younger": "older", "older": "younger"}
+
+
 def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
-    """The qualifier rule for a model's sentence: the same meanings as the passage's best matching part."""
-    return check_qualifiers(sentence, cited, _meanings)
+    """The qualifier rule for a model's sentence, by meaning against the passage's best matching part: no
+    meaning the cited text lacks is added; none of ``KEEP`` is dropped; and no direction is turned round (the
+    opposite of the part's direction where the part does not also have it)."""
+    s, c = normalise(sentence), normalise(cited)
+    window = best_window(s, c)
+    mine, theirs = _meanings(s), _meanings(window)
+    added = set(mine - _meanings(c))
+    if "negation" in mine and "negation" not in theirs:
+        added.add("negation")  # a negation elsewhere in the passage does not negate this part
+    dropped = (theirs - mine) & KEEP
+    turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
+    parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
+            ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else []) + \
+            ([f"turns round '{', '.join(sorted(OPPOSITE[m] for m in turned))}'"] if turned else [])
+    if parts:
+        return RuleResult("qualifiers", False, "; ".join(parts) + " compared with the source")
+    return RuleResult("qualifiers", True)
 
 
 
@@ -139,6 +162,8 @@ BINDING_TERMS = {
     "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
                for w in ("short", "long")},
 }
+BINDING_TERMS["timing"]["on therapy"] = re.compile(r"\b(?:during|on|while on) (?:therapy|treatment)\b", re.I)
+FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
 # An ordinal with the event it counts ("second CR" is not "second relapse"): (ordinal, event) pairs.
 _ORDINAL_OF = re.compile(r"\b(first|second|third|1st|2nd|3rd)\b(?:\s+(?:or\s+(?:later|subsequent|greater)|"
                          r"[a-z]+)){0,2}?\s+(relapses?|recurrences?|remissions?|CR|complete\s+(?:remission|"
@@ -160,6 +185,7 @@ def ordinal_events(text: str) -> set[str]:
 
 
 INHERITED = ("drug", "age")  # kinds another sentence of the passage must give a segment that names none
+COMPARED = re.compile(r",?\s+(?:versus|vs\.?|compared (?:with|to))\s+", re.I)  # each side binds on its own
 CLAUSE_SPLIT = re.compile(r";\s+|,\s+(?:and|but|while|whereas)\s+|\s+but\s+|\s+whereas\s+", re.I)
 
 
@@ -191,27 +217,51 @@ def check_binding(sentence: str, cited: str) -> RuleResult:
     seg_terms = [_terms(x) for x in segs]
     seg_words = [set(map(light_stem, tokenize(x))) for x in segs]
     wrong: list[str] = []
-    for clause in CLAUSE_SPLIT.split(s):
+    for clause in (c for part in CLAUSE_SPLIT.split(s) for c in COMPARED.split(part)):
         words = set(map(light_stem, tokenize(clause)))
         if len(words) < 3:
             continue
         scores = [len(words & w) for w in seg_words]
         best = [i for i, sc in enumerate(scores) if sc == max(scores)]
+        figs = set(FIGURE.findall(clause))
+        # a clause with figures rests first on the part that gives them all; the words decide the kinds it
+        # names none of
+        anchored = [i for i, x in enumerate(segs) if figs and figs <= set(FIGURE.findall(x))]
+        anchored = [i for i in anchored if scores[i] == max((scores[j] for j in anchored), default=0)]
         mine = _terms(clause)
         for kind, names in mine.items():
             if not names:
                 continue
-            naming = [i for i in best if seg_terms[i][kind]]  # the best parts that name terms of this kind
+            # the parts it rests on that name terms of this kind
+            naming = [i for i in anchored if seg_terms[i][kind]] or [i for i in best if seg_terms[i][kind]]
             if naming:
                 ok = all(names <= seg_terms[i][kind] for i in naming)
             else:
                 ok = kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) for n in names)
             if not ok:
                 wrong.extend(sorted(names - set().union(*(seg_terms[i][kind] for i in best))) or sorted(names))
+        wrong.extend(_figure_groups(clause, mine, segs, seg_terms))
     if wrong:
         return RuleResult("binding", False, "the part of the passage it rests on is not about: "
                           + ", ".join(dict.fromkeys(wrong)))
     return RuleResult("binding", True)
+
+
+def _figure_groups(clause: str, mine: dict[str, set[str]], segs: list[str], seg_terms: list[dict[str, set[str]]]
+                   ) -> list[str]:
+    """The groups a clause gives a figure to that the passage does not: where every part of the passage holding
+    the figure names groups of a kind (timing, order, lineage ...) and none of them is the clause's ("85% for
+    relapse during therapy" from "... during therapy is 40%; it is 85% for late relapse")."""
+    wrong: list[str] = []
+    for fig in set(FIGURE.findall(clause)):
+        holding = [i for i, x in enumerate(segs) if fig in FIGURE.findall(x)]
+        if not holding:
+            continue  # the numbers rule's business
+        for kind in BINDING_TERMS:
+            names = mine.get(kind, set())
+            if names and all(seg_terms[i][kind] and not names & seg_terms[i][kind] for i in holding):
+                wrong.extend(sorted(names))
+    return wrong
 
 
 def model_sentence_rules(sent: str, text: str, wide: str, support_threshold: float) -> list[RuleResult]:

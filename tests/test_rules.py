@@ -270,3 +270,48 @@ def test_numbers_in_their_other_forms_still_need_their_value(sentence: str, cite
     from assistant.numbers import fmt, missing_quantities
 
     assert [fmt(q) for q in missing_quantities(sentence, cited)] == missing
+
+
+TESTIS = ("The 3-year event-free survival of boys with overt testicular relapse during therapy is approximately 40%; "
+          "it is approximately 85% for boys with late testicular relapse.")
+MARQIBO = ("Vincristine liposomal (Marqibo) is approved for Ph- ALL patients in second or subsequent relapse; initial "
+           "dosage regimen is 2.25 mg/m2 IV infusion over 1 h every 7 d.")
+
+
+@pytest.mark.parametrize("sentence,quote,ok", [
+    # a figure is bound to the group the part of the passage that gives it names
+    ("Boys whose testicular relapse comes during therapy have about 85% three-year event-free survival.", TESTIS,
+     False),
+    ("Boys with a late testicular relapse have about 85% three-year event-free survival, versus roughly 40% when it "
+     "occurs during therapy.", TESTIS, True),
+    # a clause whose figures rest on a part naming no relapse order still takes its order from the words' part
+    ("Liposomal vincristine (Marqibo) is approved for Ph- ALL patients in first relapse, given at 2.25 mg/m2 IV over "
+     "1 hour every 7 days.", MARQIBO, False),
+    ("Liposomal vincristine (Marqibo) is approved for Ph- ALL patients in second or subsequent relapse, given at "
+     "2.25 mg/m2 IV over 1 hour every 7 days.", MARQIBO, True),
+])
+def test_a_figure_keeps_the_group_its_part_of_the_passage_gives_it(sentence, quote, ok):
+    _kept_or_failed_by(sentence, quote, ok, "binding")
+
+
+@pytest.mark.parametrize("sentence,quote,ok", [
+    # leaving out a direction says less, not something else; turning it round is a fabrication
+    ("Patients with a low disease burden (under 5% bone marrow blasts) before treatment had a median OS over 20 "
+     "months.",
+     "Patients with a low disease burden (<5 percent bone marrow blasts) before treatment had more favorable "
+     "outcomes (median OS >20 months).", True),
+    ("Children who relapse late have lower survival.", "Children who relapse late have higher survival.", False),
+    # "second-or-later" is "second or later"
+    ("It is approved for patients up to 25 with refractory or second-or-later relapsed B-cell ALL.",
+     "It is approved for patients up to age 25 with B-cell ALL that is refractory or in second or later relapse.",
+     True),
+    # a negation elsewhere in the passage does not license one in the part the sentence rests on
+    ("Imatinib is not active in children who relapse.",
+     "Imatinib is active in children who relapse. Dasatinib is not approved for children.", False),
+    # dropping a negation, "only" or "most" changes the claim
+    ("Refractory ALL is curable with more standard chemotherapy.",
+     "Refractory ALL is not curable with more standard chemotherapy.", False),
+    ("Transplant is the curative therapy for adults.", "Transplant is the only curative therapy for adults.", False),
+])
+def test_a_model_may_leave_out_a_direction_but_not_turn_it_round_or_drop_a_negation(sentence, quote, ok):
+    _kept_or_failed_by(sentence, quote, ok, "qualifiers")
