@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from .lexicon import load_lexicon
+from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
 from .rules import (
     GROUP_WORDS,
@@ -264,6 +264,36 @@ def _figure_groups(clause: str, mine: dict[str, set[str]], segs: list[str], seg_
     return wrong
 
 
+COMPARATOR = re.compile(r"\b(?:than|versus|vs\.?|compared (?:with|to)|over)\s+", re.I)
+
+
+def _compared(text: str) -> set[str] | None:
+    """The drugs and treatments ``text`` compares against (named right after its first "than", "versus",
+    "compared with" ..., up to the next comma), or None where it compares none against another it names."""
+    m = COMPARATOR.search(text)
+    if not m:
+        return None
+    rest = re.split(r"[,;.]", text[m.end():], maxsplit=1)[0]
+    against = named(rest, ("drug", "therapy"))
+    return against if against and named(text, ("drug", "therapy")) - against else None
+
+
+def check_comparison(sentence: str, cited: str) -> RuleResult:
+    """A comparison keeps its sides: what the part of the passage compares against is what the sentence
+    compares against ("InO ... is better tolerated than blinatumomab" is not "blinatumomab is better tolerated
+    than inotuzumab")."""
+    mine = _compared(sentence)
+    if mine is None:
+        return RuleResult("comparison", True)
+    for seg in segments(cited):
+        theirs = _compared(seg)
+        if theirs is not None and named(seg, ("drug", "therapy")) >= named(sentence, ("drug", "therapy")) \
+                and not mine & theirs:
+            return RuleResult("comparison", False, f"compares against {', '.join(sorted(mine))}; the passage "
+                              f"compares against {', '.join(sorted(theirs))}")
+    return RuleResult("comparison", True)
+
+
 def model_sentence_rules(sent: str, text: str, wide: str, support_threshold: float) -> list[RuleResult]:
     """Every rule but the citation's for a model's sentence ``sent`` citing ``text`` (normalised); ``wide`` is
     the cited text with its context (section, whom the document is about), which the support rule may read."""
@@ -276,4 +306,4 @@ def model_sentence_rules(sent: str, text: str, wide: str, support_threshold: flo
                          f"only {cov:.0%} of its content words are in the cited text "
                          f"(missing: {', '.join(missing[:6])})")
     return [support, check_numbers(sent, text), check_drugs(sent, text), check_paraphrase_qualifiers(sent, text),
-            check_population(sent, text), check_binding(sent, text)]
+            check_population(sent, text), check_binding(sent, text), check_comparison(sent, text)]

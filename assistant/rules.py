@@ -36,6 +36,12 @@ RULES = {
                   "match the source.",
     "population": "Population words (children, adults, boys...) in the statement appear in the cited text.",
 }
+# For a sentence a language model wrote (assistant.paraphrase), two more:
+MODEL_RULES = {
+    "binding": "Each clause names its drugs, ages, lineage, Ph status, relapse order and timing as the part of the "
+               "passage it rests on does, and each figure keeps the group its part of the passage gives it.",
+    "comparison": "A comparison keeps its sides: what is compared against is what the passage compares against.",
+}
 
 QUALIFIERS = {
     "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b|\bfail(?:s|ed|ure)? to\b|\binability to\b|\bunable to\b",

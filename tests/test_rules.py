@@ -25,8 +25,14 @@ SRC = ("In this patient population, the dosage is 52 mg/m2/day IV over 2 h for 5
 
 
 def test_every_rule_has_an_id_and_description():
+    from assistant.paraphrase import model_sentence_rules
+    from assistant.rules import MODEL_RULES
+
     assert set(RULES) == {"citation", "support", "numbers", "drugs", "qualifiers", "population"}
-    assert all(RULES.values())
+    assert all(RULES.values()) and all(MODEL_RULES.values())
+    ran = {r.rule for r in model_sentence_rules("Children get 52 mg/m2.", "The dose is 52 mg/m2.",
+                                                "The dose is 52 mg/m2.", 0.75)}
+    assert ran == (set(RULES) | set(MODEL_RULES)) - {"citation"}
 
 
 def test_citation_rule():
@@ -315,3 +321,15 @@ def test_a_figure_keeps_the_group_its_part_of_the_passage_gives_it(sentence, quo
 ])
 def test_a_model_may_leave_out_a_direction_but_not_turn_it_round_or_drop_a_negation(sentence, quote, ok):
     _kept_or_failed_by(sentence, quote, ok, "qualifiers")
+
+
+INO = ("Inotuzumab ozogamicin (InO) achieved superior CR and OS compared with conventional chemotherapy. InO can be "
+       "administered in the outpatient setting, and is better tolerated than blinatumomab.")
+
+
+@pytest.mark.parametrize("sentence,ok", [
+    ("Inotuzumab can be given as an outpatient and is better tolerated than blinatumomab.", True),
+    ("Blinatumomab can be given as an outpatient and is better tolerated than inotuzumab ozogamicin.", False),
+])
+def test_a_comparison_keeps_its_sides(sentence, ok):
+    _kept_or_failed_by(sentence, INO, ok, "comparison")
