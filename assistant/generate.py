@@ -105,6 +105,7 @@ def write(model: Any, msgs: list[Any], cited: dict[int, CitedText], support_thre
     Only sentences that passed are ever yielded; ``state.fallback`` in the last item says when the caller must
     show the extractive answer instead (then nothing yielded before it should stay on screen)."""
     g = Generated(name)
+    seen: set[str] = set()
     t0 = time.perf_counter()
     try:
         chunks = (_text(c) for c in model.stream(msgs)) if stream else iter([_text(model.invoke(msgs))])
@@ -113,7 +114,7 @@ def write(model: Any, msgs: list[Any], cited: dict[int, CitedText], support_thre
             if phrases.NOT_COVERED[:40] in sent:  # the phrase, or its start
                 g.fallback = "the model found that the passages do not answer the question"
                 break
-            for st in parse_answer(sent):
+            for st in claims(parse_answer(sent), seen):
                 g.written += 1
                 verdict = check_statement(st, cited, support_threshold, paraphrase=True)
                 g.checked.append(verdict)
@@ -130,6 +131,22 @@ def write(model: Any, msgs: list[Any], cited: dict[int, CitedText], support_thre
     if not g.fallback:
         g.fallback = judge(g, min_kept)
     yield None, g
+
+
+LABEL = re.compile(r"^(?:answer|response)\s*:\s*", re.I)
+
+
+def claims(statements: list[Statement], seen: set[str]) -> Iterator[Statement]:
+    """The statements that claim something, each once: a label ("Answer:") taken off; a lead-in ("The passage
+    is:"), a question (the model echoing one) and a sentence it already wrote are no claims and never shown.
+    ``seen`` collects the sentences written so far."""
+    for st in statements:
+        text = LABEL.sub("", st.text).strip()
+        key = " ".join(text.lower().split())
+        if not text or text.endswith((":", "?")) or key in seen:
+            continue
+        seen.add(key)
+        yield replace(st, text=text) if text != st.text else st
 
 
 def judge(g: Generated, min_kept: float) -> str:

@@ -104,7 +104,9 @@ LLM_READER = {
     "patient": "The reader is a patient or a family member: use plain words and short sentences.",
     "clinician": "The reader is a clinician: give the clinical detail and the exact figures.",
 }
-LLM_USER = "Passages:\n\n{passages}\n\nQuestion: {question}\n\nIf the passages do not answer it, reply: {not_covered}"
+LLM_USER = ("Passages:\n\n{passages}\n\nQuestion: {question}\n\nIf the passages do not answer it, reply: "
+            "{not_covered}\n\nOtherwise answer in one to three short sentences, each ending with the number of its "
+            "passage in brackets, like [1].")  # the reminder last: small models follow what they read last
 LLM_FALLBACK = "The language model's answer could not be checked against the sources ({reason}); the quoted " \
                "answer is shown instead."
 VOTE_STORED = ("Your vote is stored with this question and answer in the local feedback database; click the other "

@@ -325,9 +325,13 @@ def parse_answer(markdown: str) -> list[Statement]:
             continue
         bullet = bool(re.match(r"^[-*•]\s+", line))
         line = re.sub(r"^[-*•]\s+", "", line)
-        for sent in re.split(r"(?<=[.!?])\s+(?=[A-Z(])|(?<=\])\s+(?=[A-Z(])", line):
+        leading: list[int] = []  # "[2] Second generation TKIs ...": a marker opening a line cites what follows it
+        for i, sent in enumerate(re.split(r"(?<=[.!?])\s+(?=[A-Z(])|(?<=\])\s+(?=[A-Z(])", line)):
             cites = [int(n) for m in MARKER.finditer(sent) for n in m.group(1).split(",")]
             text = MARKER.sub("", sent).strip()
-            if text:
-                out.append(Statement(re.sub(r"\s+([.,;:])", r"\1", text), cites, bullet=bullet))
+            if not text and i == 0:
+                leading = cites
+            elif text:
+                out.append(Statement(re.sub(r"\s+([.,;:])", r"\1", text), cites or leading, bullet=bullet))
+                leading = []
     return out

@@ -311,3 +311,27 @@ def test_an_ordinal_binds_to_the_event_it_counts() -> None:
     assert check_binding("187 patients (44 percent) achieved a second CR.", src).ok
     assert not check_binding("Among LALA-94 patients treated for a second relapse, 187 (44%) achieved another "
                              "complete remission.", src).ok
+
+
+def test_a_model_that_puts_the_marker_first_and_pads_with_labels_and_repeats_is_read_for_its_claims(
+        llm_assistant: Any) -> None:
+    """Small models copy the passage block's "[n] text" layout, open with "The passage is:" or "Answer:", echo
+    the question and loop: a leading marker cites its line; labels, lead-ins, questions and repeats are no
+    claims (never shown, never counted against the model)."""
+    base = _extractive(llm_assistant)
+    n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
+    reply = (f"The passage is:\n[{n}] Children get 52 mg/m2/day IV over 2 h for 5 d.\nQuestion: {Q}\n"
+             f"Answer: Children get 52 mg/m2/day IV over 2 h for 5 d [{n}].\n"
+             f"[{n}] Children get 52 mg/m2/day IV over 2 h for 5 d.")
+    ans = _with_model(llm_assistant, FakeListChatModel(responses=[reply])).ask(Q, llm=True)
+    assert ans.composer.startswith("llm:"), ans.verdict["llm"]
+    assert ans.verdict["llm"]["written"] == 1 and ans.verdict["llm"]["kept"] == 1
+    assert ans.answer == "Children get 52 mg/m2/day IV over 2 h for 5 d. [1]"
+
+
+def test_a_leading_marker_cites_its_line_and_a_trailing_one_its_sentence() -> None:
+    from assistant.rules import parse_answer
+
+    st = parse_answer("[2] Second claim. Third claim [3].\nFourth claim. [1] Fifth claim.")
+    assert [(s.text, s.cites) for s in st] == [("Second claim.", [2]), ("Third claim.", [3]),
+                                               ("Fourth claim.", [1]), ("Fifth claim.", [])]
