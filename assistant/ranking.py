@@ -54,6 +54,9 @@ FEATURES = (
     "population_other",  # the question names a group (children, adults ...) and the sentence is about another
     "list_part",       # a list's lead-in or item
     "length",          # log of the sentence's length in characters
+    "adjacent",        # it is the sentence just before or after the best candidate in its document
+    "list_wanted",     # the question asks for several things (a plural after what / which, "list", "include")
+                       # and the sentence is a list's lead-in or item
 )
 DATA = "data/ranker.json"  # fitted with the real embedder; "data/ranker-<kind>.json" for another one
 DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|µg|g/m|gm/sq|cGy|Gy\b|cells/kg|units?/m)", re.I)
@@ -70,12 +73,26 @@ class Cues:
     unit: str
     treatments: frozenset[str]
     groups: frozenset[str]
+    several: bool = False
+
+
+NOT_PLURAL = frozenset("does is was has this his its us yes less plus process status always perhaps".split())
+
+
+def asks_several(text: str) -> bool:
+    """Whether a question asks for several things: a plural within three words after "what" / "which" ("what
+    tests", "which other drugs", "what are the options"), or "list" / "include"."""
+    words = re.findall(r"[a-z]+", text.lower())
+    if "list" in words or "include" in words or "includes" in words:
+        return True
+    return any(w.endswith("s") and not w.endswith("ss") and len(w) > 3 and w not in NOT_PLURAL
+               for i, q in enumerate(words) if q in ("what", "which") for w in words[i + 1:i + 4])
 
 
 def cues(text: str, asking: str) -> Cues:
     ask = asked(asking)
     return Cues(bool(DOSE_ASKED.search(text)), ask.kind, ask.unit, frozenset(named(text, ("drug", "therapy"))),
-                frozenset(groups_in(text)))
+                frozenset(groups_in(text)), asks_several(asking))
 
 
 class Top(NamedTuple):
@@ -85,11 +102,14 @@ class Top(NamedTuple):
     cosine: float
     overlap: float
     passage: str  # the best-scoring candidate's passage
+    doc: str = ""  # ... its document
+    position: int = -1  # ... and its place there
 
 
 def top_of(pool: Sequence[Scored]) -> Top:
     best = max(pool, key=lambda x: x.score)
-    return Top(best.score, max(x.cosine for x in pool), max(x.overlap for x in pool), best.passage.chunk.id)
+    return Top(best.score, max(x.cosine for x in pool), max(x.overlap for x in pool), best.passage.chunk.id,
+               best.unit.doc_id, best.unit.position)
 
 
 def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int) -> dict[str, float]:
@@ -123,6 +143,8 @@ def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int) ->
         "population_other": float(bool(pops) and not (pops & q.groups)),
         "list_part": float(s.unit.kind in ("lead", "item")),
         "length": math.log1p(len(text)),
+        "adjacent": float(s.unit.doc_id == top.doc and abs(s.unit.position - top.position) == 1),
+        "list_wanted": float(q.several and s.unit.kind in ("lead", "item")),
     }
 
 

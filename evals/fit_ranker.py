@@ -161,7 +161,9 @@ def main(args: argparse.Namespace) -> int:
     from assistant.ranking import DATA
 
     settings = Settings.load(args.preset)
-    a = Assistant(settings)
+    # the candidates do not depend on the ranker; collecting without it also works when the packaged ranker was
+    # fitted on other features
+    a = Assistant(settings.model_copy(update={"compose": settings.compose.model_copy(update={"ranker": False})}))
     a.build_index(progress=False)
     sets = args.sets.split(",") if args.sets else list(DEFAULT_SETS)
     items = collect(a, sets)

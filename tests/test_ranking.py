@@ -47,6 +47,37 @@ def test_features_read_the_question_cues() -> None:
     assert f_dose["agreement"] == 1.0 and f_other["agreement"] == 0.0
 
 
+@pytest.mark.parametrize("question,several", [
+    ("what tests should be done before salvage", True),
+    ("which other drugs can be combined", True),
+    ("what are the options for ph+ relapse", True),
+    ("list the side effects", True),
+    ("what does blinatumomab do", False),
+    ("what is the dose", False),
+    ("is kymriah approved for adults", False),
+])
+def test_a_question_asking_for_several_things(question: str, several: bool) -> None:
+    from assistant.ranking import asks_several
+
+    assert asks_several(question) is several
+
+
+def test_list_parts_are_wanted_by_a_question_for_several_things_and_neighbours_are_marked() -> None:
+    lead = _scored("u1", "Supportive therapies may include:", 0.6, kind="lead")
+    after = _scored("u2", "Transfusions of blood products.", 0.4, kind="item")
+    far = _scored("u3", "Leukapheresis lowers a very high count.", 0.3)
+    lead.unit = Unit("u1", "002", 0, 10, lead.unit.text, lead.unit.section, "lead", position=4)
+    after.unit = Unit("u2", "002", 11, 20, after.unit.text, after.unit.section, "item", "u1", position=5)
+    far.unit = Unit("u3", "002", 30, 40, far.unit.text, far.unit.section, "sentence", position=9)
+    pool = [lead, after, far]
+    several = cues("what supportive treatments will he get", "what supportive treatments will he get")
+    one = cues("is leukapheresis painful", "is leukapheresis painful")
+    rows = {s.unit.id: features(s, top_of(pool), several, {"c1": 0}, 5) for s in pool}
+    assert rows["u2"]["list_wanted"] == 1.0 and rows["u3"]["list_wanted"] == 0.0
+    assert features(after, top_of(pool), one, {"c1": 0}, 5)["list_wanted"] == 0.0
+    assert rows["u2"]["adjacent"] == 1.0 and rows["u3"]["adjacent"] == 0.0 and rows["u1"]["adjacent"] == 0.0
+
+
 def test_value_features_follow_the_answer_type() -> None:
     q = cues("how long does each cycle last", "how long does each cycle last")
     assert q.kind == "duration"
