@@ -170,6 +170,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
+    assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -181,9 +182,24 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     assert len(items) == 200 and sum(i["label"] == "faithful" for i in items) == 100
     m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
-    for label in ("number", "unit", "drug", "wrong_citation", "added_claim"):
+    for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.96 and m["faithful_kept"] >= 0.67
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.78
+
+
+def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
+        fake_assistant: Any) -> None:
+    """adversarial3 (220 sentences, written in session 10, never read; first run in
+    evals/reports/baseline/adversarial3-untuned: faithful kept 0.409, fabrications caught 0.955)."""
+    from evals.adversarial import SET, load, measure
+
+    items = load(SET.with_name("adversarial3.jsonl"))
+    assert len(items) == 220 and sum(i["label"] == "faithful" for i in items) == 110
+    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
+    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    for label in ("number", "drug", "wrong_passage", "added_claim"):
+        assert m["labels"][label]["kept"] == 0, label
+    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.45
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
