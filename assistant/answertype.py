@@ -269,6 +269,20 @@ def focus(question: str) -> Focus:
     return Focus(words, groups, topic)
 
 
+def focus_about(question: str, about: str = "") -> Focus:
+    """The focus of ``question`` read as ``about`` (the question as resolved: a follow-up folded into the
+    previous one, or the question with its treatment carried or its lay words bridged).  When the resolved text
+    no longer asks in a way :func:`asked` reads ("which chemo drugs" bridged to "which chemotherapy"), the
+    question's own clause gives the focus and the resolved text adds its treatments."""
+    if not about or about == question:
+        return focus(question)
+    f = focus(about)
+    if asked(about).kind or not asked(question).kind:
+        return f
+    own = focus(question)
+    return own._replace(topic=own.topic | f.topic)
+
+
 def _core(clause: str, setting: set[str]) -> str:
     """The clause without its setting phrases: a phrase opened by a setting word, after a word that is neither a
     cue nor part of a topic name (``setting``), that names a drug or therapy ("stay near the hospital | after a
@@ -331,12 +345,14 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     a = asked(question)
     if not a.kind:
         return frozenset()
-    f = focus(about or question)
-    if (a.kind == "cause" and not f.words) or a.kind == "agent":
-        # "why doesn't it work?": nothing to cover but the treatment, checked below; "which drugs go in the
-        # spine": a list of drug names under its lead-in covers no words of the question
-        min_coverage = 0.0
-    if not carries(a.kind, text, a.unit) or coverage(f, f"{leaf} {text}") < min_coverage:
+    f = focus_about(question, about)
+    if a.kind == "cause" and not f.words:
+        min_coverage = 0.0  # "why doesn't it work?": nothing to cover but the treatment, checked below
+    # a drug named for what was asked: a list's drug names cover the question with their lead-in ("which drugs go
+    # in the spine": "CNS treatment may include: ..."), but a drug named for something else answers nothing
+    # ("growth factors to help the bone marrow recover" for "which drug brings down uric acid")
+    covered = f"{leaf} {before} {text}" if a.kind == "agent" else f"{leaf} {text}"
+    if not carries(a.kind, text, a.unit) or coverage(f, covered) < min_coverage:
         return None
     named = topics(f, f"{leaf} {text}", before)
     if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
@@ -368,7 +384,7 @@ def answer_gap(question: str, statements: Iterable[tuple[str, str, str]], about:
     kind = asked_kind(question)
     if not kind:
         return ""
-    f = focus(about or question)
+    f = focus_about(question, about)
     found = answered_topics(question, statements, about, min_coverage)
     missing = f.topic - (found or frozenset())
     if found is not None and not missing:

@@ -41,7 +41,7 @@ def dosed_drugs(unit_text: str, leaf: str, context: str) -> set[str]:
 
 
 def _context(store: Store, unit_id: str) -> tuple[str, str]:
-    """(section leaf, previous sentence of the same section) of a unit."""
+    """(section leaf, earlier sentences of the same paragraph, or a list item's lead-in) of a unit."""
     unit = store.units.get(unit_id)
     if unit is None:
         return "", ""
@@ -54,6 +54,9 @@ def _context(store: Store, unit_id: str) -> tuple[str, str]:
             break
         before.insert(0, prev.text)
         cur = prev
+    lead = store.units.get(unit.lead) if unit.kind == "item" else None
+    if lead is not None:
+        before.insert(0, lead.text)  # a list item is read with its lead-in ("Drugs ... in combination include:")
     return unit.section.split(" > ")[-1], " ".join(before)
 
 

@@ -291,9 +291,20 @@ def test_which_drug_is_answered_by_a_drug_the_question_does_not_name() -> None:
     assert asked(q).kind == "agent"
     assert asked("what premeds do we give before each besponsa dose").kind == "agent"
     assert asked("what kind of drug is kymriah").kind != "agent"
-    ready = "Tocilizumab must be available for immediate administration."
+    ready = "The hospital must keep tocilizumab ready for immediate administration."
     assert answers(q, ready, leaf="Tisagenlecleucel") is not None
     assert answers(q, "Tisagenlecleucel is approved for patients up to 25 years.", leaf="Tisagenlecleucel") is None
+
+
+def test_a_drug_named_for_something_else_does_not_answer_which_drug():
+    """The drug must be named for what was asked: a list item is read with its lead-in."""
+    q = "Which drug is given to bring down uric acid in tumour lysis syndrome?"
+    lead = "Supportive therapies given during treatment may include:"
+    assert answers(q, "growth factors (filgrastim) to help the bone marrow recover", "Supportive therapy", lead) is None
+    q = "Which chemo drugs can be combined to treat relapsed ALL?"
+    lead = "Drugs that may be used in combination to treat relapsed or refractory ALL include:"
+    assert answers(q, "cytarabine (Cytosar)", "Treatments", lead) is not None
+    assert answers(q, "cytarabine (Cytosar)", "Treatments", "") is None
 
 
 def test_a_rate_asked_at_a_time_needs_a_figure_at_that_time() -> None:
@@ -309,3 +320,13 @@ def test_a_rate_asked_at_a_time_needs_a_figure_at_that_time() -> None:
     assert answers(q, "The complete remission rate with tisagenlecleucel was 81 percent.") is None
     assert answers("what is the 3-year survival rate after transplant in second CR",
                    "The three-year LFS after transplantation in second CR is 40 percent.") is not None
+
+
+def test_the_question_s_own_clause_gives_the_focus_when_the_bridge_rewrote_how_it_asks():
+    from assistant.answertype import focus_about
+
+    q = "trying to understand his calendar. which chemo drugs are normally used"
+    bridged = "trying to understand his calendar. which chemotherapy are normally used (blinatumomab)"
+    assert asked(bridged).kind == "" and asked(q).kind == "agent"
+    f = focus_about(q, bridged)
+    assert "calendar" not in f.words and f.topic == {"blinatumomab"}
