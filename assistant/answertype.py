@@ -64,7 +64,11 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                               r"preferred)\b[^?.]*\b(or|than|vs\.?|versus)\b|\b(or|vs\.?|versus)\b[^?.]*\b(better|"
                               r"worse|more effective|less effective|safer|superior|inferior|preferable|preferred|"
                               r"best)\b|\bcompared? (to|with)\b|\bvs\.?\s|"
-                              r"\bversus\b|\bwhich is (better|best|more|safer)\b", re.I)),
+                              r"\bversus\b|\bwhich is (better|best|more|safer)\b|"
+                              # "... brexu-cel or tisa-cel. which one has better outcomes": the alternatives
+                              # may come in an earlier sentence (two treatments named is still required)
+                              r"\b(which|what)\b[^?.]*\b(better|best|worse|safer|more effective|less effective|"
+                              r"superior|inferior|preferable|preferred)\b", re.I)),
 )
 
 # Words of a question that say what kind of value is asked, or name the topic every source shares.

@@ -330,3 +330,12 @@ def test_the_question_s_own_clause_gives_the_focus_when_the_bridge_rewrote_how_i
     assert asked(bridged).kind == "" and asked(q).kind == "agent"
     f = focus_about(q, bridged)
     assert "calendar" not in f.words and f.topic == {"blinatumomab"}
+
+
+def test_which_one_is_better_asks_for_a_comparison_when_two_treatments_are_named_earlier():
+    assert asked("could get either brexu-cel or tisa-cel. which one has better outcomes").kind == "comparison"
+    assert asked("kymriah or blincyto, what works better for my son").kind == "comparison"
+    assert asked("what is the best dose of blinatumomab").kind == ""  # one treatment: no comparison
+    gap = answer_gap("could get either brexu-cel or tisa-cel. which one has better outcomes",
+                     [("Brexucabtagene is a CD19-directed CAR-T cell therapy approved for adults.", "", "")])
+    assert gap.startswith("no statement gives the comparison asked for")
