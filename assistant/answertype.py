@@ -193,9 +193,11 @@ def _clause(question: str, at: int) -> str:
 
 # A statement that gives a reason or a purpose ("because", "due to", "is used to", "to help", "One of the
 # problems with Gleevec is that ...").
+# "the result of" / "X results from Y" give a cause; "the results of a study" / "Results from an analysis" are
+# outcomes
 _CAUSE = re.compile(r"\bbecause\b|\bdue to\b|\bcaused? by\b|\bcauses?\b|\bin order to\b|\bso that\b|"
                     r"\b(is|are|be|been|was|were) (used|given|done|performed|recommended|needed) to\b|\bto help\b|"
-                    r"\breasons?\b|\bresults? (of|from)\b|\bas a result\b|\blead(s|ing)? to\b|\bmechanism|"
+                    r"\breasons?\b|\bresult of\b|\bresulting from\b|(?<!the )(?-i:\bresults from\b)|\bas a result\b|\blead(s|ing)? to\b|\bmechanism|"
                     r"\battribut|\bexplain|\bproblems?\b|\bsince\b|\bowing to\b|\bbecomes? resistant\b", re.I)
 _COMPARISON = re.compile(r"\bthan\b|\bversus\b|\bvs\.?|\bcompared\b|\bcomparison\b|\bsuperior|\binferior|"
                          r"\bbetter\b|\bworse\b|\bsimilar\b|\bimproved?\b|\bdifference\b|\bhigher\b|\blower\b|"

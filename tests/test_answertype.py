@@ -339,3 +339,13 @@ def test_which_one_is_better_asks_for_a_comparison_when_two_treatments_are_named
     gap = answer_gap("could get either brexu-cel or tisa-cel. which one has better outcomes",
                      [("Brexucabtagene is a CD19-directed CAR-T cell therapy approved for adults.", "", "")])
     assert gap.startswith("no statement gives the comparison asked for")
+
+
+@pytest.mark.parametrize("text,cause", [
+    ("This study also showed that results of unrelated donor transplants were better with bone marrow.", False),
+    ("Results from a 2002 analysis by the IBMTR reported similar results.", False),
+    ("Tumour lysis results from the rapid death of many cells.", True),
+    ("Relapse is the result of resistant cells.", True),
+])
+def test_results_of_a_study_are_outcomes_not_a_cause(text: str, cause: bool) -> None:
+    assert carries("cause", text) is cause
