@@ -197,7 +197,8 @@ def _clause(question: str, at: int) -> str:
 # outcomes
 _CAUSE = re.compile(r"\bbecause\b|\bdue to\b|\bcaused? by\b|\bcauses?\b|\bin order to\b|\bso that\b|"
                     r"\b(is|are|be|been|was|were) (used|given|done|performed|recommended|needed) to\b|\bto help\b|"
-                    r"\breasons?\b|\bresult of\b|\bresulting from\b|(?<!the )(?-i:\bresults from\b)|\bas a result\b|\blead(s|ing)? to\b|\bmechanism|"
+                    r"\breasons?\b|\bresult of\b|\bresulting from\b|(?<!the )(?-i:\bresults from\b)|\bas a result\b|"
+                    r"\blead(s|ing)? to\b|\bmechanism|"
                     r"\battribut|\bexplain|\bproblems?\b|\bsince\b|\bowing to\b|\bbecomes? resistant\b", re.I)
 _COMPARISON = re.compile(r"\bthan\b|\bversus\b|\bvs\.?|\bcompared\b|\bcomparison\b|\bsuperior|\binferior|"
                          r"\bbetter\b|\bworse\b|\bsimilar\b|\bimproved?\b|\bdifference\b|\bhigher\b|\blower\b|"
