@@ -50,9 +50,12 @@ def chat_model(cfg: LLMSettings) -> Any:
     if cfg.provider == "openai":
         from langchain_openai import ChatOpenAI
 
+        # langchain-openai sends the limit as "max_completion_tokens", which servers such as llama.cpp's ignore
+        # (a 135M model then writes until its context is full): a server of one's own also gets "max_tokens"
+        extra = {"max_tokens": cfg.max_tokens} if cfg.base_url and cfg.max_tokens else None
         return ChatOpenAI(base_url=cfg.base_url or None, model=cfg.model or "default", api_key=key or "none",
                           temperature=cfg.temperature, timeout=cfg.timeout_s, max_tokens=cfg.max_tokens,
-                          max_retries=0)
+                          max_retries=0, extra_body=extra)
     if cfg.provider == "ollama":
         from langchain_ollama import ChatOllama
 

@@ -351,3 +351,16 @@ def test_a_leading_marker_cites_its_line_and_a_trailing_one_its_sentence() -> No
     st = parse_answer("[2] Second claim. Third claim [3].\nFourth claim. [1] Fifth claim.")
     assert [(s.text, s.cites) for s in st] == [("Second claim.", [2]), ("Third claim.", [3]),
                                                ("Fourth claim.", [1]), ("Fifth claim.", [])]
+
+
+def test_a_server_of_ones_own_gets_the_token_limit_it_reads() -> None:
+    """langchain-openai sends "max_completion_tokens", which llama.cpp's server ignores: with a base_url the
+    request also carries "max_tokens" (a small model otherwise writes until its context is full)."""
+    from assistant.generate import chat_model
+
+    own = Settings.load(env={"ASSISTANT_LLM__PROVIDER": "openai", "ASSISTANT_LLM__BASE_URL": "http://127.0.0.1:9/v1",
+                             "ASSISTANT_LLM__MAX_TOKENS": "160"})
+    payload = chat_model(own.llm)._get_request_payload([("user", "hi")])  # extra_body joins the request's JSON
+    assert payload["extra_body"] == {"max_tokens": 160} and payload["max_completion_tokens"] == 160
+    hosted = Settings.load(env={"ASSISTANT_LLM__PROVIDER": "openai", "ASSISTANT_LLM__MAX_TOKENS": "160"})
+    assert not chat_model(hosted.llm)._get_request_payload([("user", "hi")]).get("extra_body")
