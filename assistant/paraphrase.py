@@ -157,12 +157,12 @@ BINDING_TERMS = {
                                                    ("second", r"\bsecond\b|\b2nd\b|\bCR2\b"),
                                                    ("third", r"\bthird\b|\b3rd\b|\bCR3\b"),
                                                    ("subsequent", r"\bsubsequent\b|\bor later\b"))},
-    "timing": {w: re.compile(rf"\b{w}\b(?:\W+\w+){{0,2}}?\W+relaps|\brelaps\w*(?:\W+\w+){{0,2}}?\W+{w}\b", re.I)
-               for w in ("early", "late")},
+    "timing": {**{w: re.compile(rf"\b{w}\b(?:\W+\w+){{0,2}}?\W+relaps|\brelaps\w*(?:\W+\w+){{0,2}}?\W+{w}\b",
+                                re.I) for w in ("early", "late")},
+               "on therapy": re.compile(r"\b(?:during|on|while on) (?:therapy|treatment)\b", re.I)},
     "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
                for w in ("short", "long")},
 }
-BINDING_TERMS["timing"]["on therapy"] = re.compile(r"\b(?:during|on|while on) (?:therapy|treatment)\b", re.I)
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
 # An ordinal with the event it counts ("second CR" is not "second relapse"): (ordinal, event) pairs.
 _ORDINAL_OF = re.compile(r"\b(first|second|third|1st|2nd|3rd)\b(?:\s+(?:or\s+(?:later|subsequent|greater)|"

@@ -17,7 +17,6 @@ notices): population notice, conflict and currency, abstention.  Fail-closed:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -267,16 +266,13 @@ def best_window(sentence: str, cited: str) -> str:
     return max(parts, key=lambda p: (len(words & set(tokenize(p))), -len(p))) if parts else cited
 
 
-def check_qualifiers(sentence: str, cited: str,
-                     kinds: Callable[[str], frozenset[str]] | None = None) -> RuleResult:
-    """The statement's qualifiers against the best matching part of its cited text: none added, none dropped.
-
-    ``kinds`` maps a text to the qualifiers compared (:func:`qualifiers`; a model's sentence compares meanings)."""
-    kinds = kinds or qualifiers
+def check_qualifiers(sentence: str, cited: str) -> RuleResult:
+    """The statement's qualifiers against the best matching part of its cited text: none added, none dropped
+    (a model's sentence is compared by meaning: :func:`assistant.paraphrase.check_paraphrase_qualifiers`)."""
     s, c = normalise(sentence), normalise(cited)
     window = best_window(s, c)
-    mine, theirs = kinds(s), kinds(window)
-    added = mine - kinds(c)
+    mine, theirs = qualifiers(s), qualifiers(window)
+    added = mine - qualifiers(c)
     dropped = theirs - mine
     if added or dropped:
         parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
