@@ -38,6 +38,22 @@ def test_held_out_sets_are_valid(name):
     assert sum(i["expect"] == "abstain" for i in items) >= 24
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "evals" / "questions").glob("fresh*.jsonl")))
+def test_fresh_sets_are_valid(name):
+    """Each fresh set, written by a helper from the corpus and QUESTIONS.md: evidence verbatim, key facts inside it,
+    what a guess would say outside it."""
+    items = load_set(name)
+    assert len(items) >= 50 and len({i["id"] for i in items}) == len(items)
+    for item in items:
+        assert item["expect"] in ("answer", "abstain", "answer_with_caution")
+        for ev in item["evidence"]:
+            assert any(ev in FILES[d] for d in item["gold_docs"]), item["id"]
+        for fact in item["must_include"]:
+            assert any(fact in ev for ev in item["evidence"]), item["id"]
+        for guess in item["must_not_include"]:
+            assert not any(guess in ev for ev in item["evidence"]), item["id"]
+
+
 def test_gate_uses_each_sets_own_thresholds(tmp_path):
     th = tmp_path / "t.json"
     th.write_text(json.dumps({"min": {"hybrid": {"recall@5": 0.9}},
