@@ -26,7 +26,8 @@ TREATMENT_TERMS = frozenset({"drug", "drug_class", "procedure"})
 ANAPHORA = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|the drug|the same|same|that one|"
                       r"this one|those two|both|either|each|the treatment|the medicine|the infusion|he|she|him|"
                       r"her)\b", re.I)
-ELLIPSIS_START = re.compile(r"^\s*(and|what about|how about|what if|same for|same|also|or|but|in|for|with)\b", re.I)
+ELLIPSIS_START = re.compile(r"^\s*(?:(?:ok|okay|so|right|hmm+|oh|well|alright)\b[\s,.]*)?"  # "ok and if ..."
+                            r"(and|what about|how about|what if|same for|same|also|or|but|in|for|with)\b", re.I)
 POPULATION_WORDS = re.compile(r"\b(adults?|grown-ups|children|child|kids?|pediatric|paediatric|teens?|"
                               r"teenagers?|adolescents?|young adults?|babies|infants?|elderly|older)\b", re.I)
 # "it ... than X", "instead of X": the pronoun before it is not X
@@ -64,7 +65,7 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
     users = [h["content"] for h in history if h.get("role") == "user" and isinstance(h.get("content"), str)]
     if not users:
         return Resolved(question, question)
-    if treatments(question):
+    if treatments(question) and not _same_subject(question, history):
         return _another(question, history)
     if not is_follow_up(question):
         return Resolved(question, question)
@@ -76,9 +77,30 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
     for turn in reversed(users):
         names = treatments(turn)
         if names:
-            carried = ", ".join(names)
+            carried = ", ".join(n for n in names if n.lower() not in question.lower())
+            if not carried:
+                return Resolved(question, question)  # it names the subject itself
             return Resolved(f"{question} ({carried})", question, carried, "topic")
     return Resolved(f"{previous} {question}", question, previous, "ellipsis")
+
+
+def _same_subject(question: str, history: list[dict[str, str]]) -> bool:
+    """A follow-up that names no drug the conversation has not named ("how long is the chemo part", "how likely
+    is it she ends up getting the transplant", "how long did the kids get the chemo for in that one"): a kind of
+    treatment or a drug already discussed is an aspect of the same subject, not a new topic (a contrast, "than
+    the gleevec", is read by :func:`_another`)."""
+    turns = " ".join(h["content"] for h in history if isinstance(h.get("content"), str))
+    if CONTRAST.search(question) or not _drugs(question) <= _drugs(turns):
+        return False
+    # a pointer back ("that one", "she"), or an elliptical or short question about treatments already named
+    # ("what about CAR-T?" after a question about blinatumomab asks about CAR-T instead)
+    return bool(ANAPHORA.search(question)) or (is_follow_up(question) and set(_keys(question)) <= set(_keys(turns)))
+
+
+def _drugs(text: str) -> set[str]:
+    """The drugs (not kinds of treatment) ``text`` names, by canonical name."""
+    out = {g.canonical.lower() for g, _ in load_lexicon().find(text, ("drug",))}
+    return out | {g.canonical.lower() for g, _ in load_vocabulary().lexicon.find(text) if g.kind == "drug"}
 
 
 def _keys(text: str) -> dict[str, str]:

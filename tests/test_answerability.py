@@ -76,6 +76,24 @@ def test_a_long_standalone_question_carries_nothing():
     assert resolve(q, H_BLINA).how == ""
 
 
+def test_a_follow_up_naming_a_kind_of_treatment_the_conversation_discussed_stays_on_its_subject():
+    h = [{"role": "user", "content": "how do they treat a child whose leukemia came back only in the brain"},
+         {"role": "assistant", "content": "Recent studies use prolonged systemic chemotherapy and intrathecal "
+                                          "chemotherapy [1]."}]
+    r = resolve("how long is the chemo part", h)
+    assert r.how == "ellipsis" and "brain" in r.text
+    # a pointer back keeps the subject even for a kind of treatment not named before
+    r = resolve("how likely is it she actually ends up getting the transplant", h)
+    assert r.how == "ellipsis" and "brain" in r.text
+    # a drug the conversation never named is a new topic, pointer or not
+    assert resolve("is it the same with blinatumomab?", h).how == ""
+
+
+def test_a_filler_word_does_not_hide_an_elliptical_start():
+    h = [{"role": "user", "content": "What is the clofarabine dose for children?"}]
+    assert resolve("ok and for adults?", h).how == "ellipsis"
+
+
 def _model(threshold: float = 0.5) -> Model:
     n = len(FEATURES)
     w = tuple(1.0 if f == "best_score" else 0.0 for f in FEATURES)
