@@ -41,6 +41,7 @@ from .errors import ConfigError, IndexError_
 from .features import GENERIC, evidence
 from .focus import dose_question, rescue_dose, rescue_value
 from .generate import Generated
+from .grammar import function_words
 from .index import POINTER, BuildReport, build_index
 from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
@@ -226,7 +227,8 @@ class Assistant:
         retrieval = retriever.retrieve(f"{text} ({'; '.join(extra)})" if extra else text, strategy=strategy)
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
-        kq = text if res.how == "ellipsis" else q  # the clause that asks: the question's own, unless elliptical
+        # the clause that asks: the question's own (its typos mended as in the resolved text), unless elliptical
+        kq = text if res.how == "ellipsis" else self._spellfix(q)
         draft = compose(text, retrieval.query_vector, retrieval.passages, store, idf, s.compose, reader,
                         embed=retriever.embedder.embed, reserve=retrieval.reserve, asking=kq,
                         ranker=load_ranker(s.embedding.kind) if s.compose.ranker else None)
@@ -420,9 +422,11 @@ class Assistant:
         """Content words of the question that appear nowhere in the sources (typos forgiven)."""
         _ = self.store
         lex_names = self._lex_words
+        filler = function_words(question)  # "actually", "maybe", "once": no content, so no gap in the sources
         out = []
         for tok in (p for t in tokenize(question) for p in t.split("/") if p):
-            if len(tok) < 4 or tok in GENERIC or tok in self._vocab or tok in lex_names or tok.isdigit():
+            if len(tok) < 4 or tok in GENERIC or tok in self._vocab or tok in lex_names or tok.isdigit() \
+                    or tok in filler:
                 continue
             if tok.endswith("s") and tok[:-1] in self._vocab:
                 continue

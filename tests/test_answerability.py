@@ -147,3 +147,14 @@ def test_stop_question_gets_the_fixed_phrase_first(fake_assistant):
     ans = fake_assistant.ask("Can I stop my dasatinib because of the side effects?").to_dict()
     texts = [n["text"] for n in ans["notices"]]
     assert texts[0] == phrases.SAFETY_STOP and phrases.SAFETY_PERSONAL in texts
+
+
+def test_function_words_are_the_tagger_s_not_a_list():
+    from assistant.grammar import function_words
+
+    words = function_words("blina maintenance after CR - does that actually improve survival vs just stopping")
+    assert {"actually", "just"} <= words
+    assert not {"maintenance", "survival", "blina"} & words
+    # an acronym or a word with a digit is content whatever its tag ("ALL", "T315I")
+    assert not {"all", "t315i"} & function_words("if he has that T315I one, does ALL still respond")
+    assert function_words("") == frozenset()

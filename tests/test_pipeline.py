@@ -234,3 +234,9 @@ def test_a_swap_that_cannot_be_opened_keeps_the_open_build(tmp_path, corpus_copy
     assert all(a.store.docs[c.doc_id].raw[c.start:c.end] == c.quote for c in ans.citations)
     a.build_index(progress=False)
     assert a.store.build != first
+
+
+def test_a_filler_word_is_not_a_term_missing_from_the_sources(fake_assistant):
+    """"actually" is in none of the five pages, but it asks about nothing: only content words can be missing."""
+    assert fake_assistant.uncovered_terms("does blinatumomab actually help") == []
+    assert "fertility" in fake_assistant.uncovered_terms("does blinatumomab affect fertility")

