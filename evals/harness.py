@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 KEY_METRICS = ["recall@5", "mrr", "context_hit", "context_recall", "fact_recall", "follow_up_fact_recall",
                "citation_precision", "citation_recall", "abstention_precision", "abstention_recall",
                "not_covered_handled", "answerable_refused", "answerable_partial", "partial_rate",
-               "safety_notice_rate", "answered_when_expected"]
+               "safety_notice_rate", "answered_when_expected", "first_answers"]
 
 
 def load_set(name: str) -> list[dict[str, Any]]:

@@ -123,6 +123,16 @@ def split_statements(answer_md: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+def first_answers(answer_md: str, facts: list[str]) -> bool:
+    """Whether the answer's first citation (its statements: a list's lead-in with its items) holds a key fact."""
+    stmts = [(t, c) for t, c in split_statements(answer_md) if c]
+    if not stmts:
+        return False
+    first = stmts[0][1][0]
+    text = " ".join(t for t, c in stmts if first in c)
+    return any(contains_fact(text, f) for f in facts)
+
+
 def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str],
                context: list[str] | None = None) -> dict[str, Any]:
     """Per-item metrics for one answer (``passages``: the top passages; ``context``: the whole ranked list)."""
@@ -143,6 +153,8 @@ def score_item(item: dict[str, Any], ans: dict[str, Any], passages: list[str],
         hits = [contains_fact(answer, f) for f in item["must_include"]]
         r["fact_recall"] = sum(hits) / len(hits)
         r["missing_facts"] = [f for f, h in zip(item["must_include"], hits, strict=True) if not h]
+        if any(hits) and ans.get("status") == "answered":
+            r["first_answers"] = float(first_answers(answer, item["must_include"]))
     r["violations"] = [m for m in item.get("must_not_include", []) if m and has_phrase(answer, m)]
     quotes = {c["n"]: c["quote"] for c in ans.get("citations", [])}
     r["numbers_not_quoted"] = numbers_not_quoted(answer, list(quotes.values())) if quotes else []
@@ -186,6 +198,7 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "follow_up_fact_recall": mean("fact_recall", [r for r in rows if r.get("follow_up")]
                                       ) if any(r.get("follow_up") for r in rows) else None,
         "context_hit": mean("context_hit"), "context_recall": mean("context_recall"),
+        "first_answers": mean("first_answers"),
         "numbers_not_quoted": sum(len(r.get("numbers_not_quoted", [])) for r in rows),
         "answered_when_expected": round(sum(1 for r in rows if r["expect"] != "abstain" and not r["abstained"])
                                         / max(1, sum(1 for r in rows if r["expect"] != "abstain")), 4),

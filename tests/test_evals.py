@@ -138,3 +138,12 @@ def test_the_decision_curve_scores_checked_items_by_status_and_the_rest_by_proba
     assert c is not None and c["n"] == 4 and c["threshold"] == 0.3
     assert c["recall"][0] == 1.0 and max(c["precision"]) == 1.0  # the partial 'dose' item scores 0, below both
     assert decision_curve(rows[:2]) is None  # one class only: no curve
+
+
+def test_first_answers_reads_the_first_citation_with_its_list():
+    from evals.metrics import first_answers
+
+    answer = "Options include: [1]\n\n- blinatumomab [1]\n- inotuzumab [1]\n\nThe dose is 28 mcg/day. [2]"
+    assert first_answers(answer, ["inotuzumab"])
+    assert not first_answers(answer, ["28 mcg/day"])
+    assert not first_answers("I can't answer that.", ["28 mcg/day"])
