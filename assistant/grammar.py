@@ -40,18 +40,22 @@ def _tagger() -> Any | None:
 
 
 @lru_cache(maxsize=4096)
-def function_words(text: str) -> frozenset[str]:
-    """The words of ``text`` that carry no content of their own (see the module doc)."""
+def tags(text: str) -> tuple[tuple[str, str], ...]:
+    """Each word of ``text`` with its universal part-of-speech tag (empty without the tagger)."""
     nlp = _tagger()
     if nlp is None or not text.strip():
-        return frozenset()
+        return ()
+    return tuple((tok.text, tok.pos_) for tok in nlp(text))
+
+
+def function_words(text: str, kinds: frozenset[str] = FUNCTION_POS) -> frozenset[str]:
+    """The words of ``text`` that carry no content of their own (see the module doc): tagged as one of
+    ``kinds`` wherever they occur in it."""
     out: set[str] = set()
     content: set[str] = set()
-    for tok in nlp(text):
-        word = tok.text
-        if tok.pos_ in FUNCTION_POS and word.isalpha() and not (len(word) > 1 and word.isupper()):
+    for word, pos in tags(text):
+        if pos in kinds and word.isalpha() and not (len(word) > 1 and word.isupper()):
             out.add(word.lower())
         else:
             content.add(word.lower())
-    # a function word only where every use of it is one ("that" the determiner, not a "that" tagged otherwise)
     return frozenset(out - content)
