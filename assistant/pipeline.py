@@ -38,21 +38,19 @@ from .decision import Decision, Evidence, Model, decide, load_model
 from .disagreement import add_conflicts, conflict_notices
 from .embedders import Embedder, make_embedder
 from .errors import ConfigError, IndexError_
-from .features import GENERIC, evidence
+from .features import evidence
 from .focus import dose_question, rescue_dose, rescue_value
 from .generate import Generated
-from .grammar import function_words
 from .index import POINTER, BuildReport, build_index
-from .lexicon import load_lexicon
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
 from .ranking import load_ranker
-from .retrieve import Retrieval, Retriever, Store, idf_weights, tokenize
+from .retrieve import Retrieval, Retriever, Store, idf_weights
 from .rules import CitedText, verify
 from .safety import DOSE as DOSE_UNITS
 from .safety import drugs_in, only_asked_doses
-from .spelling import Speller, english_words
+from .terms import Terms
 from .types import Answer, Citation, Notice, Statement, Status
-from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
+from .vocabulary import Vocabulary
 
 log = logging.getLogger("assistant")
 PARTIAL_STATEMENTS = 2  # closest statements shown under "the sources do not say ..."
@@ -89,11 +87,7 @@ class Assistant:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._idf: dict[str, float] = {}
-        self._vocab: set[str] = set()
-        self._drug_words: frozenset[str] = frozenset()
-        self._speller = Speller((), ())
-        self._mined: tuple[tuple[str, str], ...] = ()
-        self._lex_words = frozenset(t for g in load_lexicon().groups for n in g.names for t in tokenize(n))
+        self._terms = Terms.of(None)
         self._pointer_mtime = 0.0
         self._pinned = False
         self._lock = threading.Lock()
@@ -123,11 +117,7 @@ class Assistant:
         self._store, self._pointer_mtime = store, mtime
         self._retriever = Retriever(store, self.embedder, self.settings)
         self._idf = idf_weights(store)
-        self._vocab = {t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}")}
-        self._drug_words = frozenset(t for g in load_lexicon().groups if g.kind == "drug" for n in g.names
-                                     for t in tokenize(n) if len(t) > 3)
-        self._speller = Speller(self._vocab, self._drug_words)
-        self._mined = tuple(pair for d in store.docs.values() for pair in mine_abbreviations(d.raw))
+        self._terms = Terms.of(store)
 
     @property
     def store(self) -> Store:
@@ -389,10 +379,7 @@ class Assistant:
     def _evidence(self, q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft: Draft,
                   store: Store) -> Evidence:
         """The decision's features for one question (see ``features`` and ``decision.FEATURES``)."""
-        known = self._vocab_bridge().known_tokens(q)
-        unknown = [t for t in self.uncovered_terms(q) if t not in known
-                   and not ("-" in t and all(p in self._vocab or p in known for p in t.split("-") if p))]
-        return evidence(q, kq, text, it, retrieval, draft, store, unknown=unknown,
+        return evidence(q, kq, text, it, retrieval, draft, store, unknown=self._terms.unknown(q),
                         strangers=self.unknown_drugs(text), value_coverage=self.settings.rules.value_coverage)
 
     def _fixed(self, question: str, text: str, status: str, t_start: float, notices: list[Notice] | None = None,
@@ -401,44 +388,22 @@ class Assistant:
                       {"ok": True, "checked": 0, "passed": 0}, {"total": _ms(t_start)}, related or [])
 
     def _vocab_bridge(self) -> Vocabulary:
-        return load_vocabulary(self._mined)
+        return self._terms.bridge()
 
     def _spellfix(self, text: str) -> str:
-        """Replace words missing from the corpus by a close corpus word ("leukemai" -> "leukemia"); a common
-        English word is left as it is ("normally" is not "orally")."""
         _ = self.store
-        out = []
-        english = english_words()
-        for word in text.split():
-            core = word.strip(".,;:?!()\"'").lower()
-            if len(core) >= 5 and core.isalpha() and core not in self._vocab and core not in english:
-                match = self._speller.correct(core)
-                if match:
-                    word = word.lower().replace(core, match)
-            out.append(word)
-        return " ".join(out)
+        return self._terms.spellfix(text)
 
     def uncovered_terms(self, question: str) -> list[str]:
         """Content words of the question that appear nowhere in the sources (typos forgiven)."""
         _ = self.store
-        lex_names = self._lex_words
-        filler = function_words(question)  # "actually", "maybe", "once": no content, so no gap in the sources
-        out = []
-        for tok in (p for t in tokenize(question) for p in t.split("/") if p):
-            if len(tok) < 4 or tok in GENERIC or tok in self._vocab or tok in lex_names or tok.isdigit() \
-                    or tok in filler:
-                continue
-            if tok.endswith("s") and tok[:-1] in self._vocab:
-                continue
-            if self._speller.correct(tok) is None:
-                out.append(tok)
-        return out
+        return self._terms.uncovered(question)
 
     def unknown_drugs(self, question: str) -> list[str]:
         """Drug-like words of the question that name no drug in the sources (see ``spelling``)."""
         _ = self.store
-        # "tecartus/brexu-cel" is two names
-        return self._speller.unknown_drugs([p for t in tokenize(question) for p in t.split("/") if p])
+        return self._terms.unknown_drugs(question)
+
 
     def _population_notice(self, question: str, group: str, statements: list[Statement],
                            citations: list[Citation], store: Store

@@ -52,11 +52,12 @@ def test_speller_agrees_with_correct_on_the_corpus_vocabulary(fake_assistant) ->
 
     a = fake_assistant
     _ = a.store
-    speller = Speller(a._vocab, a._drug_words)
+    vocab, drug_words = a._terms.vocab, a._terms.speller.drug_words
+    speller = Speller(vocab, drug_words)
     words = ["leukemai", "remision", "blinatumumab", "obecabtagene", "inotuzamab", "chemotherpy", "transplnt",
              "tisagenlecleucle", "xyzzyq", "relapsd", "cytarabin", "marow", "ponatinib"]
     for w in words:
-        assert speller.correct(w) == correct(w, a._vocab, a._drug_words), w
+        assert speller.correct(w) == correct(w, vocab, drug_words), w
     assert speller.unknown_drugs(["obecabtagene", "blinatumumab"]) == ["obecabtagene"]
 
 
@@ -65,7 +66,7 @@ def test_common_english_words_are_not_typos_of_corpus_words(fake_assistant) -> N
     from assistant.spelling import english_words
 
     assert {"normally", "getting", "there"} <= english_words()
-    assert "orally" in fake_assistant._vocab  # the corpus word "normally" used to be corrected to
+    assert "orally" in fake_assistant._terms.vocab  # the corpus word "normally" used to be corrected to
     fixed = fake_assistant._spellfix("how much cranial rt do we normally give, getting there")
     assert "normally" in fixed and "orally" not in fixed and "getting there" in fixed
     assert "blinatumomab" in fake_assistant._spellfix("relapsed blinatumomob")

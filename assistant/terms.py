@@ -1,0 +1,82 @@
+"""The question's words against the corpus's: typos mended, words the sources never use, drugs they never name.
+
+Built once per index build from its sentences (:meth:`Terms.of`); pure afterwards.
+
+    Terms.of(store).spellfix("whats the dose of blinatumomb")  -> "whats the dose of blinatumomab"
+    Terms.of(store).uncovered("does it affect fertility")      -> ["fertility"]
+    Terms.of(store).unknown_drugs("is obecabtagene an option")  -> ["obecabtagene"]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .features import GENERIC
+from .grammar import function_words
+from .lexicon import load_lexicon
+from .retrieve import Store, tokenize
+from .spelling import Speller, english_words
+from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
+
+
+@dataclass(frozen=True, eq=False)
+class Terms:
+    vocab: frozenset[str]  # every token of the sources' sentences and section titles
+    speller: Speller
+    lex_words: frozenset[str]  # every token of a lexicon name
+    mined: tuple[tuple[str, str], ...] = ()  # abbreviation pairs the documents define themselves
+
+    @classmethod
+    def of(cls, store: Store | None) -> Terms:
+        lexicon = load_lexicon()
+        lex_words = frozenset(t for g in lexicon.groups for n in g.names for t in tokenize(n))
+        if store is None:
+            return cls(frozenset(), Speller((), ()), lex_words)
+        vocab = frozenset(t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}"))
+        drug_words = frozenset(t for g in lexicon.groups if g.kind == "drug" for n in g.names for t in tokenize(n)
+                               if len(t) > 3)
+        mined = tuple(pair for d in store.docs.values() for pair in mine_abbreviations(d.raw))
+        return cls(vocab, Speller(vocab, drug_words), lex_words, mined)
+
+    def bridge(self) -> Vocabulary:
+        return load_vocabulary(self.mined)
+
+    def spellfix(self, text: str) -> str:
+        """Replace words missing from the corpus by a close corpus word ("leukemai" -> "leukemia"); a common
+        English word is left as it is ("normally" is not "orally")."""
+        out = []
+        english = english_words()
+        for word in text.split():
+            core = word.strip(".,;:?!()\"'").lower()
+            if len(core) >= 5 and core.isalpha() and core not in self.vocab and core not in english:
+                match = self.speller.correct(core)
+                if match:
+                    word = word.lower().replace(core, match)
+            out.append(word)
+        return " ".join(out)
+
+    def uncovered(self, question: str) -> list[str]:
+        """Content words of the question that appear nowhere in the sources (typos forgiven)."""
+        filler = function_words(question)  # "actually", "maybe", "once": no content, so no gap in the sources
+        out = []
+        for tok in (p for t in tokenize(question) for p in t.split("/") if p):
+            if len(tok) < 4 or tok in GENERIC or tok in self.vocab or tok in self.lex_words or tok.isdigit() \
+                    or tok in filler:
+                continue
+            if tok.endswith("s") and tok[:-1] in self.vocab:
+                continue
+            if self.speller.correct(tok) is None:
+                out.append(tok)
+        return out
+
+    def unknown(self, question: str) -> list[str]:
+        """:meth:`uncovered` less what the vocabulary bridge knows ("spinal tap"), a hyphenated word whose
+        parts are known included."""
+        known = self.bridge().known_tokens(question)
+        return [t for t in self.uncovered(question) if t not in known
+                and not ("-" in t and all(p in self.vocab or p in known for p in t.split("-") if p))]
+
+    def unknown_drugs(self, question: str) -> list[str]:
+        """Drug-like words of the question that name no drug in the sources (see ``spelling``)."""
+        # "tecartus/brexu-cel" is two names
+        return self.speller.unknown_drugs([p for t in tokenize(question) for p in t.split("/") if p])
