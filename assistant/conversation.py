@@ -15,6 +15,7 @@ words swapped for the new ones).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .lexicon import load_lexicon
@@ -61,7 +62,10 @@ def is_follow_up(question: str) -> bool:
     return bool(ANAPHORA.search(question) or ELLIPSIS_START.match(question) or len(content) <= 6)
 
 
-def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
+def resolve(question: str, history: list[dict[str, str]], rare: Callable[[str], bool] | None = None) -> Resolved:
+    """``question`` as retrieval and the checks read it (see the module doc).  ``rare``: whether a word is rare
+    in the sources; given, a follow-up also carries the previous question's rare nouns ("pretransplant score",
+    "CNS") beside its treatments."""
     users = [h["content"] for h in history if h.get("role") == "user" and isinstance(h.get("content"), str)]
     if not users:
         return Resolved(question, question)
@@ -80,8 +84,29 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
             carried = ", ".join(n for n in names if n.lower() not in question.lower())
             if not carried:
                 return Resolved(question, question)  # it names the subject itself
+            nouns = subject_nouns(previous, question, names, rare) if rare is not None else []
+            carried = "; ".join([carried, *nouns]) if nouns else carried
             return Resolved(f"{question} ({carried})", question, carried, "topic")
     return Resolved(f"{previous} {question}", question, previous, "ellipsis")
+
+
+MAX_NOUNS = 3
+
+
+def subject_nouns(previous: str, question: str, names: list[str], rare: Callable[[str], bool]) -> list[str]:
+    """The nouns of the previous question that are rare in the sources and not yet in the follow-up, the
+    treatments carried or the groups of people: what it was about besides its treatments."""
+    from .features import GENERIC
+    from .grammar import tags
+
+    have = {t for t in tokenize(question)} | {t for n in names for t in tokenize(n)}
+    out: list[str] = []
+    for word, pos in tags(previous):
+        toks = tokenize(word)
+        if pos in ("NOUN", "PROPN", "ADJ") and toks and not POPULATION_WORDS.fullmatch(word) and \
+                all(t not in GENERIC and t not in have and rare(t) for t in toks) and word.lower() not in out:
+            out.append(word.lower())
+    return out[:MAX_NOUNS]
 
 
 def _same_subject(question: str, history: list[dict[str, str]]) -> bool:

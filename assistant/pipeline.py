@@ -168,8 +168,9 @@ class Assistant:
         """The question as retrieval and every check see it: follow-ups resolved, typos and lay words mapped."""
         s = self.settings
         hist = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
-        res = resolve(question, hist)
-        _ = self.store
+        _, _, idf = self._snapshot()
+        common = sorted(idf.values())[len(idf) // 4] if idf else 0.0  # the idf of the commonest quarter's last
+        res = resolve(question, hist, rare=lambda t: idf.get(t, 0.0) >= common)
         text = self._vocab_bridge().replace(self._spellfix(res.text))
         return replace(res, text=text)
 

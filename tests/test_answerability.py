@@ -94,6 +94,16 @@ def test_a_filler_word_does_not_hide_an_elliptical_start():
     assert resolve("ok and for adults?", h).how == "ellipsis"
 
 
+def test_a_follow_up_carries_the_previous_question_s_rare_nouns_beside_its_treatments():
+    h = [{"role": "user", "content": "CIBMTR pretransplant score for non-CR allo in ALL - criteria?"},
+         {"role": "assistant", "content": "Four criteria, maximum 6 points [1]."}]
+    rare = {"pretransplant", "criteria"}.__contains__
+    r = resolve("and what 3 yr OS goes with each score", h, rare=rare)
+    assert r.how == "topic" and "allo" in r.carried and "pretransplant" in r.carried and "criteria" in r.carried
+    # without a measure of rarity only the treatments are carried
+    assert resolve("and what 3 yr OS goes with each score", h).carried == "allo"
+
+
 def _model(threshold: float = 0.5) -> Model:
     n = len(FEATURES)
     w = tuple(1.0 if f == "best_score" else 0.0 for f in FEATURES)
