@@ -38,10 +38,11 @@ def test_held_out_sets_are_valid(name):
     assert sum(i["expect"] == "abstain" for i in items) >= 24
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "evals" / "questions").glob("fresh*.jsonl")))
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "evals" / "questions").glob("fresh*.jsonl"))
+                         + ["train2"])
 def test_fresh_sets_are_valid(name):
-    """Each fresh set, written by a helper from the corpus and QUESTIONS.md: evidence verbatim, key facts inside it,
-    what a guess would say outside it."""
+    """Each fresh set and the second training set, written by helpers from the corpus and QUESTIONS.md: evidence
+    verbatim, key facts inside it, what a guess would say outside it."""
     items = load_set(name)
     assert len(items) >= 50 and len({i["id"] for i in items}) == len(items)
     for item in items:
