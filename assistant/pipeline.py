@@ -37,10 +37,9 @@ from .conversation import Resolved, resolve
 from .decision import Decision, Evidence, Model, decide, load_model
 from .disagreement import add_conflicts, conflict_notices
 from .embedders import Embedder, make_embedder
-from .errors import ConfigError, IndexError_
+from .errors import IndexError_
 from .features import evidence
 from .focus import dose_question, rescue_dose, rescue_value
-from .generate import Generated
 from .index import POINTER, BuildReport, build_index
 from .questions import Intent, clean_history, intent, sanitize, strip_injection
 from .ranking import load_ranker
@@ -51,6 +50,7 @@ from .safety import drugs_in, only_asked_doses
 from .terms import Terms
 from .types import Answer, Citation, Notice, Statement, Status
 from .vocabulary import Vocabulary
+from .writer import ModelWriter
 
 log = logging.getLogger("assistant")
 PARTIAL_STATEMENTS = 2  # closest statements shown under "the sources do not say ..."
@@ -77,7 +77,7 @@ class Assessment:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-class Assistant:
+class Assistant(ModelWriter):
     """Answers questions from the indexed sources; every statement cited and checked."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
@@ -326,56 +326,6 @@ class Assistant:
             status = "partial"
         return Answer(question, body, status, citations, notices, {**verdict.to_dict(), **shown}, timings,
                       a.related)
-
-    def chat_model(self) -> Any:
-        """The configured LangChain chat model, made on first use (ConfigError when none is configured)."""
-        from .generate import chat_model
-
-        if self._chat is None:
-            cfg = self.settings.llm
-            if cfg.provider == "none":
-                raise ConfigError("No language model is configured: set llm.provider (ASSISTANT_LLM__PROVIDER) "
-                                  "to openai or ollama, with llm.base_url and llm.model.")
-            try:
-                self._chat = chat_model(cfg)
-            except ImportError as exc:
-                raise ConfigError(f"The {cfg.provider} provider needs a package that is not installed: {exc.name}. "
-                                  "Run `make setup`.") from None
-        return self._chat
-
-    def generate(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str = "patient",
-                 stream: bool = True) -> Iterator[tuple[Statement | None, Generated, list[Citation]]]:
-        """The model's checked sentences for an extractive answer ``ans``, as :func:`generate.write` yields them."""
-        from .generate import Generated, messages, model_passages, write
-
-        cfg = self.settings.llm
-        assert a.store is not None and a.draft is not None
-        citations, cited = model_passages(ans.citations, a.draft.citations, a.store, cfg.passages)
-        try:
-            model = self.chat_model()
-        except ConfigError as exc:
-            yield None, Generated(cfg.model, fallback=str(exc)), citations
-            return
-        hist = clean_history(history, self.settings.input.max_history_turns, self.settings.input.max_history_chars)
-        resolved = ans.verdict.get("resolved", {}).get("resolved") or ans.question
-        msgs = messages(resolved, hist, citations, reader)
-        for st, g in write(model, msgs, cited, self.settings.rules.paraphrase_support, cfg.min_kept,
-                           f"llm:{cfg.model or cfg.provider}", stream=stream):
-            yield st, g, citations
-
-    def _generated(self, ans: Answer, a: Assessment, history: list[dict[str, Any]], reader: str,
-                   replay: Generated | None = None, replay_citations: list[Citation] | None = None) -> Answer:
-        """The model's answer when enough of it passes the checks, else ``ans`` with a notice saying why
-        (``replay``: a generation already run, by :meth:`ask_stream`)."""
-        from .generate import finish
-
-        final = (replay, replay_citations or []) if replay is not None else None
-        if final is None:
-            for st, g, citations in self.generate(ans, a, history, reader, stream=False):
-                if st is None:
-                    final = (g, citations)
-        assert final is not None and final[0] is not None
-        return finish(ans, *final)
 
     def _evidence(self, q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft: Draft,
                   store: Store) -> Evidence:
