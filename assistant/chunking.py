@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Line, body_lines, refs_in_span, strip_markers
-from .types import Chunk, Document, Unit
+from .types import Chunk, Document, Unit, UnitKind
 
 CHUNKER_VERSION = "4"  # 4: UpToDate's guideline-link and patient-education furniture dropped
 
@@ -139,7 +139,7 @@ def document_units(doc: Document, entry: dict[str, str]) -> list[Unit]:
             display = strip_markers(doc.raw, start, end, doc.markers)
             if not re.search(r"[A-Za-z]{2}", display) or NOISE.search(display):
                 continue
-            kind = "item" if short_item else ("lead" if display.endswith(":") else "sentence")
+            kind: UnitKind = "item" if short_item else ("lead" if display.endswith(":") else "sentence")
             uid = unit_id(doc.id, section, display, seen)
             units.append(Unit(uid, doc.id, start, end, display, section, kind, lead_id if kind == "item" else "",
                               refs_in_span(start, end, doc.markers), len(units)))
@@ -179,7 +179,7 @@ def chunk_units(doc: Document, units: list[Unit], target: int = 700, limit: int 
 
 
 def _join(units: list[Unit]) -> str:
-    parts = []
+    parts: list[str] = []
     for u in units:
         parts.append(("\n- " if u.kind == "item" else (" " if parts else "")) + u.text)
     return "".join(parts).strip()

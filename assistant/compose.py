@@ -93,10 +93,11 @@ def overlap_score(concepts: list[Concept], text: str) -> float:
         return 0.0
     toks = _text_stems(text)
     total = sum(w for _, w in concepts)
-    return sum(w for alts, w in concepts if any(_has(a, toks) for a in alts)) / total
+    found: float = sum(w for alts, w in concepts if any(_has(a, toks) for a in alts))
+    return found / total
 
 
-def _has(alias: str, toks: set[str]) -> bool:
+def _has(alias: str, toks: frozenset[str] | set[str]) -> bool:
     return light_stem(alias) in toks if " " not in alias else all(light_stem(t) in toks for t in alias.split())
 
 

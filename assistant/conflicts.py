@@ -74,9 +74,9 @@ def find_conflicts(units: list[Unit], docs: dict[str, Document], focus: set[str]
                 by_group.setdefault(group(u) if group else "", {}).setdefault(u.doc_id, u)
             found = _differ(by_group, measure, docs)
             if found:
-                key, ordered = found
+                key, differing = found
                 where = f" ({key.replace('|', ', ')})" if key else ""
-                out.append(Conflict("conflict", f"the {drug} {measure}{where}", ordered))
+                out.append(Conflict("conflict", f"the {drug} {measure}{where}", differing))
                 break
     return out
 

@@ -178,7 +178,9 @@ def body_lines(raw: str, entry: dict[str, str]) -> list[Line]:
 
 def clean(raw: str, entry: dict[str, str]) -> CleanText:
     """Cleaned text (content lines joined by blank lines) with its offset map."""
-    parts, segments, pos = [], [], 0
+    parts: list[str] = []
+    segments: list = []
+    pos = 0
     for line in body_lines(raw, entry):
         if parts:
             parts.append("\n\n")
@@ -229,9 +231,10 @@ def find_markers(raw: str, lines: list[Line]) -> list[Marker]:
             out.append(Marker(line.start + m.start(), line.start + m.end(), _expand_numbers(m.group(1))))
         for m in GLUED_MARKER.finditer(line.text):
             out.append(Marker(line.start + m.start(1), line.start + m.end(1), (int(m.group(1)),)))
-        m = TRAILING_MARKER.search(line.text)
-        if m:
-            out.append(Marker(line.start + m.start(1) - 1, line.start + m.end(1), (int(m.group(1)),)))
+        trailing = TRAILING_MARKER.search(line.text)
+        if trailing:
+            out.append(Marker(line.start + trailing.start(1) - 1, line.start + trailing.end(1),
+                              (int(trailing.group(1)),)))
     return sorted(out, key=lambda mk: mk.start)
 
 

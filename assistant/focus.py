@@ -47,7 +47,8 @@ def _context(store: Store, unit_id: str) -> tuple[str, str]:
         return "", ""
     by_pos = store.by_position()
     raw = store.docs[unit.doc_id].raw
-    before, cur = [], unit
+    before: list[str] = []
+    cur = unit
     for _ in range(3):  # earlier sentences of the same paragraph (no line break in between)
         prev = by_pos.get((unit.doc_id, cur.position - 1))
         if prev is None or "\n" in raw[prev.end:cur.start]:
@@ -239,7 +240,7 @@ def rescue_dose(question: str, draft: Draft, store: Store, deeper: Callable[[], 
         return
     asked_for, when = _dose_group(question), dose_time(question)
     # a time point the drafted statements name without its figure needs a candidate giving that figure
-    untimed = bool(when) and not timed_dose_given(when, [st.text for st in draft.statements])
+    untimed = when is not None and not timed_dose_given(when, [st.text for st in draft.statements])
     for sc in itertools.chain(draft.scored, _lazy(deeper)):
         u = sc.unit
         if DRUG_DOSE_UNIT.search(u.text) and drugs & dosed_drugs(u.text, *_context(store, u.id)) and \

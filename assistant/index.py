@@ -118,7 +118,9 @@ def unit_embed_text(u: Unit) -> str:
 
 def is_current(settings: Settings, embedder: Embedder, docs: list[Document]) -> bool:
     ptr = read_pointer(settings.index.dir)
-    return bool(ptr) and ptr.get("corpus_hash") == corpus_hash(docs) and ptr.get("model") == embedder.name \
+    if not ptr:
+        return False
+    return ptr.get("corpus_hash") == corpus_hash(docs) and ptr.get("model") == embedder.name \
         and ptr.get("chunker") == CHUNKER_VERSION
 
 

@@ -138,6 +138,7 @@ class Assistant(ModelWriter):
                     # keep answering from the build already open, which is complete and self-consistent.
                     log.warning("index swap not taken, still serving build %s: %s", self._store.build, exc)
                     self._pointer_mtime = mtime
+            assert self._store is not None
             return self._store
 
     @property

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Status = Literal["answered", "partial", "abstained", "refused"]
+UnitKind = Literal["sentence", "item", "lead"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Unit:
     end: int
     text: str  # display text: raw span with reference markers removed
     section: str
-    kind: Literal["sentence", "item", "lead"] = "sentence"
+    kind: UnitKind = "sentence"
     lead: str = ""  # for items: id of the list's lead-in unit
     refs: tuple[int, ...] = ()
     position: int = 0  # order within the document

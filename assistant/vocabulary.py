@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -56,7 +56,7 @@ class Vocabulary:
         for group, name in self.found(text):
             spelling = next((n for n in group.names if n.lower() in self.corpus_names), "")
             if spelling:
-                text = _pattern(name).sub(lambda _m, s=spelling: s, text)
+                text = _pattern(name).sub(_literal(spelling), text)
         return text
 
     def expansions(self, text: str) -> list[str]:
@@ -116,13 +116,22 @@ def _best_long_form(sf: str, candidate: str) -> str:
     return candidate[start:].strip()
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for ``re.sub`` that inserts ``text`` as it is (no backslash or group escapes)."""
+    return lambda _m: text
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
+
 def build_vocabulary(terms: Iterable[dict[str, object]], mined: Iterable[tuple[str, str]] = ()) -> Vocabulary:
     groups: list[Group] = []
     corpus: set[str] = set()
     for t in terms:
-        names = [str(n) for n in t.get("corpus", [])]  # type: ignore[union-attr]
+        names = [str(n) for n in _strings(t.get("corpus"))]
         corpus.update(n.lower() for n in names)
-        names += [str(v) for v in t.get("variants", []) if str(v) not in names]  # type: ignore[union-attr]
+        names += [str(v) for v in _strings(t.get("variants")) if str(v) not in names]
         if names:
             groups.append(Group(str(t.get("kind", "other")), tuple(names)))
     for long_form, short in mined:

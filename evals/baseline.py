@@ -36,7 +36,8 @@ class LangChainBaseline:
             text = clean(doc.raw, entries[doc.id]).text
             docs += splitter.split_documents([Document(page_content=text, metadata={"doc_id": doc.id})])
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-        self.db = Chroma(collection_name="baseline", embedding_function=_LCEmbeddings(assistant.embedder),
+        self.db = Chroma(collection_name="baseline",
+                         embedding_function=_LCEmbeddings(assistant.embedder),  # type: ignore[arg-type]
                          client=client)
         self.db.add_documents(docs)
         self.k = k

@@ -181,10 +181,10 @@ def compare(old: Path, new: Path) -> str:
     for s in mn["strategies"]:
         if s not in mo["strategies"]:
             continue
-        for key in KEY_METRICS:
-            a, b = mo["strategies"][s].get(key), mn["strategies"][s].get(key)
+        for metric in KEY_METRICS:
+            a, b = mo["strategies"][s].get(metric), mn["strategies"][s].get(metric)
             if a != b and a is not None and b is not None:
-                lines.append(f"{s:9} {key:24} {a:.3f} -> {b:.3f} ({b - a:+.3f})")
+                lines.append(f"{s:9} {metric:24} {a:.3f} -> {b:.3f} ({b - a:+.3f})")
     lines.append("")
     for key, r in sorted(rn.items()):
         o = ro.get(key)
