@@ -211,7 +211,11 @@ class Assistant(ModelWriter):
             notices.append(Notice("support", phrases.FEELING_NOTE))
         if it.stop_change:
             notices.append(Notice("safety", phrases.SAFETY_STOP))
-        if it.personal or it.stop_change or (res.how == "ellipsis" and rit.personal):
+        # a follow-up in a conversation about one person ("my son relapsed ..." then "is it given in hospital?")
+        # is about that person too
+        about_someone = bool(res.how) and any(intent(h["content"]).personal for h in history or []
+                                              if h.get("role") == "user" and isinstance(h.get("content"), str))
+        if it.personal or it.stop_change or (res.how == "ellipsis" and rit.personal) or about_someone:
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 
         store, retriever, idf = self._snapshot()

@@ -240,3 +240,14 @@ def test_a_filler_word_is_not_a_term_missing_from_the_sources(fake_assistant):
     """"actually" is in none of the five pages, but it asks about nothing: only content words can be missing."""
     assert fake_assistant.uncovered_terms("does blinatumomab actually help") == []
     assert "fertility" in fake_assistant.uncovered_terms("does blinatumomab affect fertility")
+
+
+def test_a_follow_up_in_a_conversation_about_one_person_carries_the_personal_notice(fake_assistant):
+    history = [{"role": "user", "content": "my son is 9 and his ALL came back, what is blinatumomab?"},
+               {"role": "assistant", "content": "Blinatumomab is a bispecific T cell engager [1]."}]
+    ans = fake_assistant.ask("is it given in hospital?", history).to_dict()
+    assert ans["verdict"]["resolved"]["how"] == "topic"
+    assert any(n["kind"] == "safety" and n["text"] == phrases.SAFETY_PERSONAL for n in ans["notices"])
+    general = [{"role": "user", "content": "what is blinatumomab?"}, {"role": "assistant", "content": "..."}]
+    ans = fake_assistant.ask("is it given in hospital?", general).to_dict()
+    assert not any(n["text"] == phrases.SAFETY_PERSONAL for n in ans["notices"])
