@@ -298,17 +298,40 @@ def part_answers(question: str, scored: list[Scored], picked: list[Scored], idf:
     return out
 
 
+INTRODUCED_CHARS = 900  # most characters of the paragraphs shown after a lead-in whose list is not itemised
+
+
 def list_units(u: Unit, store: Store) -> list[Unit]:
     """What showing ``u`` shows: a list's lead-in or item brings the lead-in and the list's items (as
-    :func:`_build` quotes them); any other sentence itself."""
+    :func:`_build` quotes them); a lead-in whose list the page gives as paragraphs ("further pretreatment
+    evaluation should include:" then a paragraph per test) brings the sentences after it in its section; any
+    other sentence itself."""
     lead_id = u.id if u.kind == "lead" else (u.lead if u.kind == "item" else "")
     if not lead_id or lead_id not in store.units:
         return [u]
-    return [store.units[lead_id], *store.list_items(lead_id)[:12]]
+    lead = store.units[lead_id]
+    items = store.list_items(lead_id)[:12]
+    return [lead, *(items or introduced(lead, store))]
+
+
+def introduced(lead: Unit, store: Store) -> list[Unit]:
+    """The sentences after a lead-in without list items, in its section, up to :data:`INTRODUCED_CHARS` (at
+    least one) and not past the next lead-in."""
+    by_pos = store.by_position()
+    out: list[Unit] = []
+    size, pos = 0, lead.position + 1
+    while (lead.doc_id, pos) in by_pos:
+        nxt = by_pos[(lead.doc_id, pos)]
+        if nxt.section != lead.section or nxt.kind == "lead" or (out and size + len(nxt.text) > INTRODUCED_CHARS):
+            break
+        out.append(nxt)
+        size, pos = size + len(nxt.text), pos + 1
+    return out
 
 
 def bare_lead(u: Unit, store: Store) -> bool:
-    """A list's lead-in whose list the sources do not give as items (it ends in ":" and nothing follows)."""
+    """A list's lead-in that introduces nothing the sources give (it ends in ":" and nothing follows it in its
+    section)."""
     return u.kind == "lead" and len(list_units(u, store)) == 1
 
 
@@ -331,6 +354,9 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
             groups.setdefault(units[0].id, (s, units))
         elif u.id not in groups:
             groups[u.id] = (s, [u])
+    shown_in_block = {x.id for _, us in groups.values() if len(us) > 1 for x in us[1:]}
+    for key in [k for k, (_, us) in groups.items() if len(us) == 1 and us[0].id in shown_in_block]:
+        groups.pop(key)  # a sentence quoted already with the lead-in that introduces it
     for key, (s, units) in list(groups.items()):
         if key not in groups:
             continue  # became the context of a later sentence

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.compose import Scored, overlap_score, part_answers, query_terms
+from assistant.compose import Draft, Scored, overlap_score, part_answers, query_terms
 from assistant.config import Settings
 from assistant.types import Chunk, Passage, Unit
 
@@ -100,3 +100,24 @@ def test_a_figure_joins_the_quote_that_holds_its_context(fake_assistant) -> None
     assert len(draft.citations) == 1
     assert {st.cites[0] for st in draft.statements} == {1}
     assert draft.citations[0].quote.endswith("81%.") and "first marrow relapse" in draft.citations[0].quote
+
+
+def test_a_lead_in_whose_list_is_paragraphs_brings_them(fake_assistant):
+    """"... pretreatment evaluation should include:" is followed by a paragraph per test, not list items: showing
+    the lead-in shows the sentences after it in its section (up to INTRODUCED_CHARS), once."""
+    from assistant.compose import INTRODUCED_CHARS, _build, bare_lead, list_units
+
+    store = fake_assistant.store
+    lead = next(u for u in store.units.values() if u.text.startswith("Once relapsed disease is identified"))
+    shown = list_units(lead, store)
+    assert not bare_lead(lead, store) and shown[0] is lead and len(shown) > 2
+    assert shown[1].text.startswith("Human leukocyte antigen (HLA) typing")
+    assert all(u.section == lead.section for u in shown)
+    assert sum(len(u.text) for u in shown[1:-1]) <= INTRODUCED_CHARS
+    # a sentence of the block picked on its own as well is quoted once, with the lead-in
+    follower = shown[2]
+    chunk = store.chunk_of(lead.id)
+    picked = [Scored(lead, 0.9, 0.9, 0.9, Passage(chunk)), Scored(follower, 0.5, 0.5, 0.5, Passage(chunk))]
+    draft = Draft()
+    _build(draft, picked, store)
+    assert len(draft.citations) == 1 and [st.unit_id for st in draft.statements] == [u.id for u in shown]
