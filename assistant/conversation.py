@@ -117,9 +117,19 @@ def _same_subject(question: str, history: list[dict[str, str]]) -> bool:
     turns = " ".join(h["content"] for h in history if isinstance(h.get("content"), str))
     if CONTRAST.search(question) or not _drugs(question) <= _drugs(turns):
         return False
-    # a pointer back ("that one", "she"), or an elliptical or short question about treatments already named
-    # ("what about CAR-T?" after a question about blinatumomab asks about CAR-T instead)
-    return bool(ANAPHORA.search(question)) or (is_follow_up(question) and set(_keys(question)) <= set(_keys(turns)))
+    # a pointer back ("that one", "she", "the chemo part": a kind of treatment named as one already in play), or an
+    # elliptical or short question about treatments already named ("what about CAR-T?" after a question about
+    # blinatumomab asks about CAR-T instead)
+    definite = _definite(question) and not ELLIPSIS_START.match(question)  # "what about the transplant?" is new
+    return bool(ANAPHORA.search(question) or definite) or \
+        (is_follow_up(question) and set(_keys(question)) <= set(_keys(turns)))
+
+
+def _definite(question: str) -> bool:
+    """Whether every treatment the question names is a kind of treatment named with "the" ("how long is the chemo
+    part", "is the transplant done in hospital"): one the conversation is about."""
+    names = treatments(question)
+    return bool(names) and all(re.search(rf"\bthe\s+{re.escape(n)}\b", question, re.I) for n in names)
 
 
 def _drugs(text: str) -> set[str]:

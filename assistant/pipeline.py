@@ -213,8 +213,8 @@ class Assistant(ModelWriter):
             notices.append(Notice("safety", phrases.SAFETY_STOP))
         # a follow-up in a conversation about one person ("my son relapsed ..." then "is it given in hospital?")
         # is about that person too
-        about_someone = bool(res.how) and any(intent(h["content"]).personal for h in history or []
-                                              if h.get("role") == "user" and isinstance(h.get("content"), str))
+        turns = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
+        about_someone = bool(res.how) and any(intent(h["content"]).personal for h in turns if h["role"] == "user")
         if it.personal or it.stop_change or (res.how == "ellipsis" and rit.personal) or about_someone:
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 

@@ -87,6 +87,10 @@ def test_a_follow_up_naming_a_kind_of_treatment_the_conversation_discussed_stays
     assert r.how == "ellipsis" and "brain" in r.text
     # a drug the conversation never named is a new topic, pointer or not
     assert resolve("is it the same with blinatumomab?", h).how == ""
+    # "the chemo part" names a kind of treatment as one already in play, though the answer did not name it
+    h2 = [h[0], {"role": "assistant", "content": "With modern intrathecal treatment, only 5-10% of children ... [1]"}]
+    assert resolve("how long is the chemo part", h2).how == "ellipsis"
+    assert resolve("what about the transplant?", H_BLINA).how == ""  # "what about the X?" asks about X instead
 
 
 def test_a_filler_word_does_not_hide_an_elliptical_start():

@@ -248,6 +248,10 @@ def test_a_follow_up_in_a_conversation_about_one_person_carries_the_personal_not
     ans = fake_assistant.ask("is it given in hospital?", history).to_dict()
     assert ans["verdict"]["resolved"]["how"] == "topic"
     assert any(n["kind"] == "safety" and n["text"] == phrases.SAFETY_PERSONAL for n in ans["notices"])
+    # the chat sends each turn as Gradio message parts
+    parts = [{"role": t["role"], "content": [{"type": "text", "text": t["content"]}]} for t in history]
+    ans = fake_assistant.ask("is it given in hospital?", parts).to_dict()
+    assert any(n["kind"] == "safety" and n["text"] == phrases.SAFETY_PERSONAL for n in ans["notices"])
     general = [{"role": "user", "content": "what is blinatumomab?"}, {"role": "assistant", "content": "..."}]
     ans = fake_assistant.ask("is it given in hospital?", general).to_dict()
     assert not any(n["text"] == phrases.SAFETY_PERSONAL for n in ans["notices"])
