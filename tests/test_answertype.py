@@ -349,3 +349,17 @@ def test_which_one_is_better_asks_for_a_comparison_when_two_treatments_are_named
 ])
 def test_results_of_a_study_are_outcomes_not_a_cause(text: str, cause: bool) -> None:
     assert carries("cause", text) is cause
+
+
+def test_a_why_question_about_a_difference_needs_a_reason_that_draws_the_comparison():
+    from assistant.answertype import answers
+
+    q = "why do unrelated donor transplants in children do better with bone marrow than with stem cells from blood?"
+    unrelated = ("Autologous stem cell transplant is rarely a treatment option because the bone marrow contains many "
+                 "leukemia cells.")
+    assert answers(q, unrelated) is None
+    compared = ("Unrelated donor transplants with bone marrow do better than with blood stem cells because the "
+                "marrow graft carries fewer T cells.")
+    assert answers(q, compared) is not None
+    # a plain why-question is still answered by a reason
+    assert answers("why is autologous transplant rarely an option?", unrelated) is not None
