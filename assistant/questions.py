@@ -80,6 +80,25 @@ FOLLOW_UP = re.compile(r"^(and|what about|how about|and what about|what if|in|fo
                        r"there|kids|children|adults)\??$", re.I)
 
 
+# One particular patient, as clinicians write it ("pt of mine", "my pt", "52F", "in his case", "40 yrs old").
+SOMEONE = re.compile(r"\b(my|our|a|this|the) pts?\b(?!\s+(population|group|selection))|\bpts? of mine\b|"
+                     r"\b\d{1,2}\s?[MF]\b|\bin (his|her|my|their) case\b|\b\d{1,2}[- ]?(yrs?|years?)[- ]old\b",
+                     re.I)
+# The asker's own treatment: "do i really have to stay in for the blincyto", "can we skip the TKI"
+FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|me|we|we're)\b", re.I)  # not "us": "the US market"
+_TEMPERATURE = re.compile(r"\b(?:t|temp|temperature|fever)\s*(?:of|is|was|:)?\s*(\d{2}(?:\.\d)?)\s*(?:°\s*c|c\b)?|"
+                          r"\b(\d{2}(?:\.\d)?)\s*°\s*c?\b", re.I)
+_BLOOD_PRESSURE = re.compile(r"\b(?:bp|blood pressure)\s*(?:of|is|was|:)?\s*(\d{2,3})\s*/\s*\d{2,3}\b", re.I)
+
+
+def _abnormal_vitals(question: str) -> bool:
+    """A temperature of 38 °C or more, or a systolic blood pressure under 90, stated as a number ("T 39.5",
+    "fever of 40", "BP 80/40"): someone needs care now, whatever words come with it."""
+    temps = [float(a or b) for a, b in _TEMPERATURE.findall(question)]
+    pressures = [int(x) for x in _BLOOD_PRESSURE.findall(question)]
+    return any(38.0 <= t <= 43.0 for t in temps) or any(p < 90 for p in pressures)
+
+
 NOT_AN_AGE = r"(?!\s*(%|kg|kilo|lb|mg|mcg|months?|mo\b|weeks?|wks?|days?|m2|m²|percent|cycles?|doses?|times|x\b))"
 AGE = re.compile(
     r"\b(i'?m|i am|im|he'?s|she'?s|hes|shes|(he|she|son|daughter|dad|mom|mum|husband|wife|brother|sister|"
@@ -172,7 +191,9 @@ def intent(question: str) -> Intent:
     on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
     # about another disease: it is named more often than ALL ("AML ... for AML like there is for ALL")
     other = len(OTHER_DISEASE.findall(question)) > len(ALL_NAMED.findall(question))
-    return Intent(bool(PERSONAL.search(question)), bool(EMERGENCY.search(question)),
+    personal = bool(PERSONAL.search(question) or SOMEONE.search(question)) or \
+        (bool(FIRST_PERSON.search(question)) and bool(lex.find(question, ("drug", "therapy"))))
+    return Intent(personal, bool(EMERGENCY.search(question) or _abnormal_vitals(question)),
                   bool(INJECTION.search(question)), on_topic, population, other,
                   bool(STOP_CHANGE.search(question)), bool(FEELING.search(question)), foreign(question),
                   bool(GRIEF.search(question)))

@@ -24,6 +24,12 @@ def drugs_in(text: str) -> set[str]:
     return named(text, ("drug",))
 
 
+def _same_family(about: set[str], asked: set[str]) -> bool:
+    """Whether a drug named is the asked one in another formulation: one name's words hold the other's."""
+    return any(set(a.lower().split()) <= set(b.lower().split()) or set(b.lower().split()) <= set(a.lower().split())
+               for a in about for b in asked)
+
+
 def only_asked_doses(statements: Iterable[Statement], asked: set[str],
                      strict: bool = False) -> tuple[list[Statement], list[Statement]]:
     """(kept, dropped): dose statements that are not about a drug in ``asked`` are dropped.
@@ -38,7 +44,9 @@ def only_asked_doses(statements: Iterable[Statement], asked: set[str],
         own = drugs_in(st.text)
         about = own or context.get(group, set())
         context.setdefault(group, set()).update(own)
-        other_drug = bool(strict and asked and about and not about & asked)
+        # a formulation of the asked drug is not another drug ("vincristine sulfate ... was withdrawn" for a
+        # question about liposomal vincristine), though its dose still is not the asked drug's dose
+        other_drug = bool(strict and asked and about and not about & asked and not _same_family(about, asked))
         if other_drug or (DOSE.search(st.text) and not about & asked):
             dropped.append(st)
         else:

@@ -39,7 +39,7 @@ def test_held_out_sets_are_valid(name):
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "evals" / "questions").glob("fresh*.jsonl"))
-                         + ["train2"])
+                         + ["train2", "caution"])
 def test_fresh_sets_are_valid(name):
     """Each fresh set and the second training set, written by helpers from the corpus and QUESTIONS.md: evidence
     verbatim, key facts inside it, what a guess would say outside it."""

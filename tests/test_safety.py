@@ -247,3 +247,37 @@ def test_a_sentence_referring_back_is_about_its_context_too(fake_assistant) -> N
     store = fake_assistant.store
     clo = _unit(store, "In this patient population, the dosage is 52 mg/m2/day")
     assert population(clo, store, referent(clo, store)).population == ""  # both groups: no label either way
+
+
+@pytest.mark.parametrize("question", [
+    "pt of mine, 52F, r/r Ph- B-ALL in 2nd relapse - blina or ino for her?",
+    "my pt relapsed after an allo done in CR1, what's his 3 yr survival",
+    "in his case, relapsed 5 yrs after finishing, can they give the same chemo again?",
+    "starting blincyto next week, do i really have to stay in hospital?",
+])
+def test_one_particular_patient_as_clinicians_and_patients_write_it_is_personal(question):
+    from assistant.questions import intent
+
+    assert intent(question).personal
+
+
+def test_abnormal_vital_signs_stated_as_numbers_are_urgent():
+    from assistant.questions import intent
+
+    assert intent("pt day 2 of blina, now T 39.5, BP 80/40, rigors").emergency
+    assert intent("on blina, bp is 85/50 and he is very sleepy").emergency
+    assert not intent("How many pts were in the TOWER trial of blinatumomab?").personal
+    assert not intent("Is Marqibo still sold on the US market?").personal
+    assert not intent("what was the BP 120/80 target in the trial").emergency
+
+
+def test_a_formulation_of_the_asked_drug_is_not_another_drug():
+    from assistant.safety import only_asked_doses
+    from assistant.types import Statement
+
+    withdrawn = Statement("A liposomal formulation of vincristine sulfate was withdrawn from the market in May 2022.",
+                          [1])
+    kept, dropped = only_asked_doses([withdrawn], {"liposomal vincristine"}, strict=True)
+    assert kept == [withdrawn] and not dropped
+    other = Statement("Blinatumomab is given by continuous infusion.", [2])
+    assert only_asked_doses([other], {"liposomal vincristine"}, strict=True)[1] == [other]
