@@ -91,6 +91,24 @@ _TEMPERATURE = re.compile(r"\b(?:t|temp|temperature|fever)\s*(?:of|is|was|:)?\s*
 _BLOOD_PRESSURE = re.compile(r"\b(?:bp|blood pressure)\s*(?:of|is|was|:)?\s*(\d{2,3})\s*/\s*\d{2,3}\b", re.I)
 
 
+def _named_person(question: str) -> bool:
+    """A person named after a possessive ("our Noah", "my Emma"): a capitalised proper noun (by the tagger) that
+    names no drug, therapy or abbreviation of the lexicon."""
+    if not POSSESSIVE_NAME.search(question):
+        return False
+    from .grammar import tags
+
+    words = tags(question)
+    for (before, _), (word, pos) in zip(words, words[1:], strict=False):
+        if before.lower() in ("my", "our", "his", "her") and pos == "PROPN" and word[:1].isupper() and \
+                word[1:].islower() and not load_lexicon().find(word):
+            return True
+    return False
+
+
+POSSESSIVE_NAME = re.compile(r"\b(my|our|his|her)\s+[A-Z][a-z]+\b")
+
+
 def _abnormal_vitals(question: str) -> bool:
     """A temperature of 38 °C or more, or a systolic blood pressure under 90, stated as a number ("T 39.5",
     "fever of 40", "BP 80/40"): someone needs care now, whatever words come with it."""
@@ -191,7 +209,7 @@ def intent(question: str) -> Intent:
     on_topic = bool(DOMAIN.search(question) or lex.find(question, ("drug", "therapy", "abbr")))
     # about another disease: it is named more often than ALL ("AML ... for AML like there is for ALL")
     other = len(OTHER_DISEASE.findall(question)) > len(ALL_NAMED.findall(question))
-    personal = bool(PERSONAL.search(question) or SOMEONE.search(question)) or \
+    personal = bool(PERSONAL.search(question) or SOMEONE.search(question)) or _named_person(question) or \
         (bool(FIRST_PERSON.search(question)) and bool(lex.find(question, ("drug", "therapy"))))
     return Intent(personal, bool(EMERGENCY.search(question) or _abnormal_vitals(question)),
                   bool(INJECTION.search(question)), on_topic, population, other,

@@ -254,6 +254,7 @@ def test_a_sentence_referring_back_is_about_its_context_too(fake_assistant) -> N
     "my pt relapsed after an allo done in CR1, what's his 3 yr survival",
     "in his case, relapsed 5 yrs after finishing, can they give the same chemo again?",
     "starting blincyto next week, do i really have to stay in hospital?",
+    "and for our Noah, who isn't in remission yet?",
 ])
 def test_one_particular_patient_as_clinicians_and_patients_write_it_is_personal(question):
     from assistant.questions import intent
@@ -268,6 +269,7 @@ def test_abnormal_vital_signs_stated_as_numbers_are_urgent():
     assert intent("on blina, bp is 85/50 and he is very sleepy").emergency
     assert not intent("How many pts were in the TOWER trial of blinatumomab?").personal
     assert not intent("Is Marqibo still sold on the US market?").personal
+    assert not intent("does our Kymriah center need tocilizumab on hand?").personal  # a drug, not a name
     assert not intent("what was the BP 120/80 target in the trial").emergency
 
 
