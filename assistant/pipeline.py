@@ -117,7 +117,7 @@ class Assistant(ModelWriter):
         self._store, self._pointer_mtime = store, mtime
         self._retriever = Retriever(store, self.embedder, self.settings)
         self._idf = idf_weights(store)
-        self._terms = Terms.of(store)
+        self._terms = Terms.of(store, self._idf)
 
     @property
     def store(self) -> Store:
@@ -169,9 +169,8 @@ class Assistant(ModelWriter):
         """The question as retrieval and every check see it: follow-ups resolved, typos and lay words mapped."""
         s = self.settings
         hist = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
-        _, _, idf = self._snapshot()
-        common = sorted(idf.values())[len(idf) // 4] if idf else 0.0  # the idf of the commonest quarter's last
-        res = resolve(question, hist, rare=lambda t: idf.get(t, 0.0) >= common)
+        _ = self.store
+        res = resolve(question, hist, rare=self._terms.rare)
         text = self._vocab_bridge().replace(self._spellfix(res.text))
         return replace(res, text=text)
 
@@ -196,7 +195,8 @@ class Assistant(ModelWriter):
             q, it = q_clean, intent(q_clean)
         if it.foreign and not it.emergency:
             return Assessment(question, q, early=self._fixed(question, phrases.ENGLISH_ONLY, "refused", t_start))
-        res = self.resolve(q, history)
+        hist = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
+        res = self.resolve(q, hist)
         text = res.text
         rit = intent(text)
         if it.grief and not it.emergency:
@@ -213,8 +213,7 @@ class Assistant(ModelWriter):
             notices.append(Notice("safety", phrases.SAFETY_STOP))
         # a follow-up in a conversation about one person ("my son relapsed ..." then "is it given in hospital?")
         # is about that person too
-        turns = clean_history(history or [], s.input.max_history_turns, s.input.max_history_chars)
-        about_someone = bool(res.how) and any(intent(h["content"]).personal for h in turns if h["role"] == "user")
+        about_someone = bool(res.how) and any(intent(h["content"]).personal for h in hist if h["role"] == "user")
         if it.personal or it.stop_change or (res.how == "ellipsis" and rit.personal) or about_someone:
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 

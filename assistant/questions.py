@@ -88,6 +88,7 @@ SOMEONE = re.compile(r"\b(my|our|a|this|the) pts?\b(?!\s+(population|group|selec
 FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|me|we|we're)\b", re.I)  # not "us": "the US market"
 _TEMPERATURE = re.compile(r"\b(?:t|temp|temperature|fever)\s*(?:of|is|was|:)?\s*(\d{2}(?:\.\d)?)\s*(?:°\s*c|c\b)?|"
                           r"\b(\d{2}(?:\.\d)?)\s*°\s*c?\b", re.I)
+POSSESSIVE_NAME = re.compile(r"\b(my|our|his|her)\s+[A-Z][a-z]+\b")
 _BLOOD_PRESSURE = re.compile(r"\b(?:bp|blood pressure)\s*(?:of|is|was|:)?\s*(\d{2,3})\s*/\s*\d{2,3}\b", re.I)
 
 
@@ -104,9 +105,6 @@ def _named_person(question: str) -> bool:
                 word[1:].islower() and not load_lexicon().find(word):
             return True
     return False
-
-
-POSSESSIVE_NAME = re.compile(r"\b(my|our|his|her)\s+[A-Z][a-z]+\b")
 
 
 def _abnormal_vitals(question: str) -> bool:

@@ -25,9 +25,10 @@ class Terms:
     speller: Speller
     lex_words: frozenset[str]  # every token of a lexicon name
     mined: tuple[tuple[str, str], ...] = ()  # abbreviation pairs the documents define themselves
+    rare_words: frozenset[str] = frozenset()  # words in the rarest three quarters of the sources' (by idf)
 
     @classmethod
-    def of(cls, store: Store | None) -> Terms:
+    def of(cls, store: Store | None, idf: dict[str, float] | None = None) -> Terms:
         lexicon = load_lexicon()
         lex_words = frozenset(t for g in lexicon.groups for n in g.names for t in tokenize(n))
         if store is None:
@@ -36,7 +37,13 @@ class Terms:
         drug_words = frozenset(t for g in lexicon.groups if g.kind == "drug" for n in g.names for t in tokenize(n)
                                if len(t) > 3)
         mined = tuple(pair for d in store.docs.values() for pair in mine_abbreviations(d.raw))
-        return cls(vocab, Speller(vocab, drug_words), lex_words, mined)
+        common = sorted(idf.values())[len(idf) // 4] if idf else 0.0  # the commonest quarter's last idf
+        rare = frozenset(t for t, w in (idf or {}).items() if w >= common)
+        return cls(vocab, Speller(vocab, drug_words), lex_words, mined, rare)
+
+    def rare(self, token: str) -> bool:
+        """Whether ``token`` is a word of the sources outside their commonest quarter (what a follow-up carries)."""
+        return token in self.rare_words
 
     def bridge(self) -> Vocabulary:
         return load_vocabulary(self.mined)
