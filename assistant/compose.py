@@ -142,7 +142,8 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
     dose = bool(DOSE_INTENT.search(question))
     out: list[Scored] = []
     seen: set[str] = set()
-    for rank, p in enumerate(passages):
+    for place, p in enumerate(passages):
+        rank = fused_rank(p, place)
         for uid in p.chunk.unit_ids:
             if uid in seen or uid not in store.units:
                 continue
@@ -159,7 +160,7 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 cos = max(cos, 0.5 * cos + 0.5 * float(store.unit_vector(ref.id) @ qvec))
                 context = ref.text
             ov = max(overlap_score(terms, f"{leaf} {u.text}"), 0.8 * overlap_score(terms, f"{leaf} {context} {u.text}"))
-            score = 0.6 * cos + 0.4 * ov + 0.04 * (len(passages) - rank) / len(passages)
+            score = 0.6 * cos + 0.4 * ov + 0.04 * max(0, len(passages) - rank) / len(passages)
             pops = groups_in(f"{context} {u.text}")
             if asked and pops and not (pops & asked):
                 score -= 0.08  # about another population than the one asked about
@@ -171,6 +172,13 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 score -= 0.05
             out.append(Scored(u, score, cos, ov, p))
     return sorted(out, key=lambda s: -s.score)
+
+
+def fused_rank(p: Passage, place: int) -> int:
+    """Where retrieval's fusion ranked ``p`` (its ``place`` in the list when it was never reordered): the rank
+    the composer's features read, so a passage moved up by its best sentence does not count that sentence's
+    score twice."""
+    return place if p.fused_rank is None else p.fused_rank
 
 
 def within_floor(s: Scored, best: Scored, cfg: ComposeSettings) -> bool:
@@ -199,7 +207,7 @@ def ranked_pool(question: str, asking: str, qvec: np.ndarray, passages: list[Pas
     if not pool:
         return []
     q, top = cues(question, asking), top_of(pool)
-    ranks = {p.chunk.id: i for i, p in enumerate(shown)}
+    ranks = {p.chunk.id: fused_rank(p, i) for i, p in enumerate(shown)}
     return [(s, features(s, top, q, ranks, len(passages))) for s in pool]
 
 

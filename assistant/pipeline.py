@@ -115,8 +115,8 @@ class Assistant(ModelWriter):
 
     def _install(self, store: Store, mtime: float) -> None:
         self._store, self._pointer_mtime = store, mtime
-        self._retriever = Retriever(store, self.embedder, self.settings)
         self._idf = idf_weights(store)
+        self._retriever = Retriever(store, self.embedder, self.settings, self._idf)
         self._terms = Terms.of(store, self._idf)
 
     @property
@@ -174,6 +174,11 @@ class Assistant(ModelWriter):
         text = self._vocab_bridge().replace(self._spellfix(res.text))
         return replace(res, text=text)
 
+    def retrieval_query(self, text: str) -> str:
+        """The resolved question with the vocabulary bridge's corpus spellings of its lay words added."""
+        extra = self._vocab_bridge().expansions(text)
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
     def assess(self, question: str, history: list[dict[str, Any]] | None = None,
                strategy: str | None = None, model: Model | None = None, decide_now: bool = True,
                reader: str = "patient") -> Assessment:
@@ -218,8 +223,7 @@ class Assistant(ModelWriter):
             notices.append(Notice("safety", phrases.SAFETY_PERSONAL))
 
         store, retriever, idf = self._snapshot()
-        extra = self._vocab_bridge().expansions(text)
-        retrieval = retriever.retrieve(f"{text} ({'; '.join(extra)})" if extra else text, strategy=strategy)
+        retrieval = retriever.retrieve(self.retrieval_query(text), strategy=strategy, question=text)
         timings = dict(retrieval.timings_ms)
         t0 = time.perf_counter()
         # the clause that asks: the question's own (its typos mended as in the resolved text), unless elliptical

@@ -224,10 +224,23 @@ class Retrieval:
 class Retriever:
     """Hybrid retrieval over a :class:`Store` (strategy: hybrid, dense or bm25)."""
 
-    def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: Settings,
+                 idf: dict[str, float] | None = None) -> None:
         self.store, self.embedder, self.settings = store, embedder, settings
+        self._idf = idf
 
-    def retrieve(self, query: str, top_k: int | None = None, strategy: str | None = None) -> Retrieval:
+    @property
+    def idf(self) -> dict[str, float]:
+        if self._idf is None:
+            self._idf = idf_weights(self.store)
+        return self._idf
+
+    def retrieve(self, query: str, top_k: int | None = None, strategy: str | None = None,
+                 question: str | None = None) -> Retrieval:
+        """The ``top_k`` passages for ``query`` and the fused candidates after them (``reserve``).
+
+        ``question``: what sentences are scored against when the hybrid ranking is reordered by best sentence
+        (the question without the query's expansions; ``query`` when not given)."""
         rs = self.settings.retrieval
         strategy = strategy or rs.strategy
         top_k = top_k or rs.top_k
@@ -256,9 +269,17 @@ class Retriever:
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
         dense_score = dict(dense)
         bm25_rank = {i: r for r, (i, _) in enumerate(lexical)}
-        ranked = [Passage(self.store.chunks[i], s, dense_rank.get(i), bm25_rank.get(i), dense_score.get(i))
-                  for i, s in fused[:max(top_k, rs.candidates)]]
+        depth = rs.rerank_depth if strategy == "hybrid" else 0
+        ranked = [Passage(self.store.chunks[i], s, dense_rank.get(i), bm25_rank.get(i), dense_score.get(i), r)
+                  for r, (i, s) in enumerate(fused[:max(top_k, rs.candidates, depth)])]
         t["fusion"] = _ms(t0)
+        if depth:
+            from .rerank import by_best_sentence
+
+            t0 = time.perf_counter()
+            ranked = by_best_sentence(question or query, vec, ranked, self.store, self.idf, depth, rs.rerank_k,
+                                      rs.rerank_weight)
+            t["rerank"] = _ms(t0)
         return Retrieval(ranked[:top_k], vec, t, ranked[top_k:])
 
 

@@ -94,6 +94,7 @@ class Passage:
     dense_rank: int | None = None
     bm25_rank: int | None = None
     dense_score: float | None = None
+    fused_rank: int | None = None  # place in the fused ranking before any reordering (what ranking features read)
 
 
 @dataclass

@@ -47,7 +47,8 @@ def run_strategy(assistant: Any, items: list[dict[str, Any]], strategy: str, bas
                        "notices": [], "timings_ms": {"total": (time.perf_counter() - t0) * 1000}}
             else:
                 retrieval = "hybrid" if strategy == "llm" else strategy
-                got = assistant.retriever.retrieve(rq, top_k=k, strategy=retrieval)
+                got = assistant.retriever.retrieve(assistant.retrieval_query(rq), top_k=k, strategy=retrieval,
+                                                   question=rq)
                 passages = [p.chunk.text for p in got.passages]
                 context = passages + [p.chunk.text for p in got.reserve]
                 if strategy == "llm":  # the configured language model writes the answer; every sentence checked
