@@ -23,14 +23,16 @@ from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 class Terms:
     vocab: frozenset[str]  # every token of the sources' sentences and section titles
     speller: Speller
-    lex_words: frozenset[str]  # every token of a lexicon name
+    lex_words: frozenset[str]  # every token of a lexicon name or of a name in the vocabulary bridge
     mined: tuple[tuple[str, str], ...] = ()  # abbreviation pairs the documents define themselves
     rare_words: frozenset[str] = frozenset()  # words in the rarest three quarters of the sources' (by idf)
 
     @classmethod
     def of(cls, store: Store | None, idf: dict[str, float] | None = None) -> Terms:
         lexicon = load_lexicon()
-        lex_words = frozenset(t for g in lexicon.groups for n in g.names for t in tokenize(n))
+        # a word people use for a term the sources hold ("break" of "treatment break") is no gap in them
+        bridged = load_vocabulary().lexicon
+        lex_words = frozenset(t for lex in (lexicon, bridged) for g in lex.groups for n in g.names for t in tokenize(n))
         if store is None:
             return cls(frozenset(), Speller((), ()), lex_words)
         vocab = frozenset(t for u in store.units.values() for t in tokenize(f"{u.section} {u.text}"))
@@ -70,7 +72,9 @@ class Terms:
             if len(tok) < 4 or tok in GENERIC or tok in self.vocab or tok in self.lex_words or tok.isdigit() \
                     or tok in filler:
                 continue
-            if tok.endswith("s") and tok[:-1] in self.vocab:
+            base = tok[:-1] if tok.endswith("s") else ""
+            # a plural, or a possessive or contraction typed without its apostrophe ("sons", "whats")
+            if base and (base in self.vocab or base in GENERIC or base in self.lex_words or base in function_words(base)):
                 continue
             if self.speller.correct(tok) is None:
                 out.append(tok)

@@ -242,6 +242,15 @@ def test_a_filler_word_is_not_a_term_missing_from_the_sources(fake_assistant):
     assert "fertility" in fake_assistant.uncovered_terms("does blinatumomab affect fertility")
 
 
+def test_apostrophe_less_possessives_and_bridge_words_are_not_missing_from_the_sources(fake_assistant):
+    """"my sons fever", "whats": a possessive or a contraction typed without its apostrophe is the word it
+    comes from; "break" is a word people use for a term the sources hold (the bridge's "treatment break")."""
+    unknown = fake_assistant._terms.unknown
+    assert unknown("whats the dose for my sons infusion") == []
+    assert "break" not in unknown("does he get a break in between cycles")
+    assert "electrician" in unknown("can an electrician keep working on inotuzumab")
+
+
 def test_a_follow_up_in_a_conversation_about_one_person_carries_the_personal_notice(fake_assistant):
     history = [{"role": "user", "content": "my son is 9 and his ALL came back, what is blinatumomab?"},
                {"role": "assistant", "content": "Blinatumomab is a bispecific T cell engager [1]."}]
