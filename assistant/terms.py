@@ -74,7 +74,8 @@ class Terms:
                 continue
             base = tok[:-1] if tok.endswith("s") else ""
             # a plural, or a possessive or contraction typed without its apostrophe ("sons", "whats")
-            if base and (base in self.vocab or base in GENERIC or base in self.lex_words or base in function_words(base)):
+            if base and (base in self.vocab or base in GENERIC or base in self.lex_words
+                         or base in function_words(base)):
                 continue
             if self.speller.correct(tok) is None:
                 out.append(tok)
