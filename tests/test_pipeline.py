@@ -264,3 +264,18 @@ def test_a_follow_up_in_a_conversation_about_one_person_carries_the_personal_not
     general = [{"role": "user", "content": "what is blinatumomab?"}, {"role": "assistant", "content": "..."}]
     ans = fake_assistant.ask("is it given in hospital?", general).to_dict()
     assert not any(n["text"] == phrases.SAFETY_PERSONAL for n in ans["notices"])
+
+
+def test_the_closest_statements_under_a_missing_dose_are_about_the_drug_asked(fake_assistant):
+    """'The sources do not give a dose for that', then the closest statements: about ponatinib, not another drug's
+    approval or dose."""
+    from assistant.compose import closest_about
+    from assistant.safety import drugs_in
+
+    a = fake_assistant.assess("what's the ponatinib dose for T315I")
+    about = closest_about(a.draft, {"ponatinib"}, fake_assistant.store, 2)
+    assert about is not None and 1 <= len({st.cites[0] for st in about.statements}) <= 2
+    for c in about.citations:
+        assert fake_assistant.store.docs[c.doc_id].raw[c.start:c.end] == c.quote
+        assert "ponatinib" in drugs_in(f"{c.section} {c.quote}")
+    assert closest_about(a.draft, {"no such drug"}, fake_assistant.store, 2) is None

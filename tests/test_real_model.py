@@ -57,3 +57,14 @@ def test_persisted_index_reopens_in_a_new_process_state(real_assistant):
     a1, a2 = real_assistant.ask(q).to_dict(), again.ask(q).to_dict()
     assert a1["citations"] == a2["citations"] and a1["answer"] == a2["answer"] and a1["citations"]
     assert again.build_index(progress=False).changed is False
+
+
+def test_a_dose_the_sources_do_not_give_is_said_so_with_statements_about_that_drug(real_assistant):
+    """No ponatinib dose in the sources: the answer says so, and the closest statements are about ponatinib
+    (not another drug's approval, as before session 12)."""
+    from assistant.safety import drugs_in
+
+    ans = real_assistant.ask("what's the ponatinib dose for T315I").to_dict()
+    assert ans["status"] == "partial" and ans["verdict"]["decision"]["missing"] == "dose"
+    assert ans["citations"] and all("ponatinib" in drugs_in(f"{c['section']} {c['quote']}")
+                                    for c in ans["citations"])
