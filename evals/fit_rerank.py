@@ -6,7 +6,7 @@ For every answerable item of the tuning sets the fused ranking (dense + BM25, re
 rule: gold evidence found in the first 4,000 characters of the ranked context (context hit) plus the share of
 evidence strings found there (context recall).  Leave-one-set-out: the setting chosen on the other sets is
 reported on each set it never saw, against no reordering.  The setting chosen on all sets is the default in
-``RetrievalSettings``; ``evals/reports/fit-rerank/report.json`` keeps the table.
+``RetrievalSettings``; ``evals/reports/baseline/fit-rerank/report.json`` keeps the table.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .harness import HERE, load_set
-from .metrics import CONTEXT_CHARS, evidence_found
+from .metrics import context_recall, evidence_found
 
 DEFAULT_SETS = ("dev", "train", "heldout", "heldout2", "fresh1", "fresh4", "fresh5", "train2")
 DEPTHS, KS, WEIGHTS = (10, 20, 30, 40), (5.0, 20.0, 60.0), (0.5, 1.0, 2.0)
@@ -61,24 +61,13 @@ def _found(evidence: str, text: str) -> bool:
     return evidence_found(evidence, text)
 
 
-def context_recall(chunks: list[str], evidence: list[str], limit: int = CONTEXT_CHARS) -> float:
-    """``metrics.context_recall`` with each (evidence, chunk) match computed once for the whole grid."""
-    kept, used = [], 0
-    for c in chunks:
-        if used >= limit:
-            break
-        kept.append(c[: limit - used])
-        used += len(c)
-    return sum(any(_found(e, c) for c in kept) for e in evidence) / len(evidence) if evidence else 0.0
-
-
 def score(data: dict[str, list[dict[str, Any]]], sets: list[str], texts: dict[str, str],
           setting: tuple[int, float, float]) -> tuple[float, float]:
     """Mean context hit and context recall over the answerable items of ``sets``."""
     hits, recalls = [], []
     for name in sets:
         for row in data[name]:
-            r = context_recall([texts[c] for c in reorder(row, *setting)[:20]], row["evidence"])
+            r = context_recall([texts[c] for c in reorder(row, *setting)[:20]], row["evidence"], found=_found)
             hits.append(float(r > 0))
             recalls.append(r)
     return sum(hits) / len(hits), sum(recalls) / len(recalls)
@@ -87,7 +76,7 @@ def score(data: dict[str, list[dict[str, Any]]], sets: list[str], texts: dict[st
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default=",".join(DEFAULT_SETS))
-    ap.add_argument("--out", default=str(HERE / "reports" / "fit-rerank"))
+    ap.add_argument("--out", default=str(HERE / "reports" / "baseline" / "fit-rerank"))
     args = ap.parse_args(argv)
     from assistant.pipeline import Assistant
 

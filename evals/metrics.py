@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from assistant.numbers import extract
@@ -70,15 +71,18 @@ def evidence_found(evidence: str, chunk: str) -> bool:
     return m.size >= RUN_SHARE * len(e)
 
 
-def context_recall(chunks: list[str], evidence: list[str], limit: int = CONTEXT_CHARS) -> float:
-    """Share of the evidence strings found in the ranked chunks that fit in the first ``limit`` characters."""
+def context_recall(chunks: list[str], evidence: list[str], limit: int = CONTEXT_CHARS,
+                   found: Callable[[str, str], bool] | None = None) -> float:
+    """Share of the evidence strings found in the ranked chunks that fit in the first ``limit`` characters
+    (``found``: the hit rule, :func:`evidence_found` unless given, e.g. a cached one)."""
+    found = found or evidence_found
     kept, used = [], 0
     for c in chunks:
         if used >= limit:
             break
         kept.append(c[: limit - used])
         used += len(c)
-    return sum(any(evidence_found(e, c) for c in kept) for e in evidence) / len(evidence) if evidence else 0.0
+    return sum(any(found(e, c) for c in kept) for e in evidence) / len(evidence) if evidence else 0.0
 
 
 def numbers_not_quoted(answer: str, quotes: list[str]) -> list[str]:
