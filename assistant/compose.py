@@ -356,18 +356,19 @@ def _build(draft: Draft, picked: list[Scored], store: Store) -> None:
             draft.statements.append(Statement(u.text, [n], u.id, bullet=i > 0 and u.kind == "item"))
 
 
-def closest_about(draft: Draft, names: set[str], store: Store, n: int) -> Draft | None:
+def closest_about(draft: Draft, names: set[str], store: Store, n: int, dedup: float) -> Draft | None:
     """A draft of the ``n`` closest candidate sentences that name one of the drugs ``names`` (in the sentence
     or its section's title): the draft's own statements first, then the rest of its candidates by score.  For
     an answer that says the sources give no dose of a drug: the statements shown under it are about that drug,
-    not another drug's approval.  None when no candidate names one."""
+    not another drug's approval.  None when no candidate names one.  ``dedup``: the composer's near-duplicate
+    Jaccard (``compose.dedup_jaccard``)."""
     shown = {st.unit_id: i for i, st in enumerate(draft.statements)}
     pool = [s for s, _ in draft.pool] or draft.scored
     about = [s for s in pool if named(f"{s.unit.section.split(' > ')[-1]} {s.unit.text}", ("drug",)) & names]
     about.sort(key=lambda s: (shown.get(s.unit.id, len(shown)), -s.score))
     chosen: list[Scored] = []
     for s in about:
-        if len(chosen) < n and not any(jaccard(s.unit.text, c.unit.text) > 0.6 for c in chosen):
+        if len(chosen) < n and not any(jaccard(s.unit.text, c.unit.text) > dedup for c in chosen):
             chosen.append(s)
     if not chosen:
         return None

@@ -304,14 +304,14 @@ class Assistant(ModelWriter):
             return ans
         asked_drugs = drugs_in(a.resolved.text)
         if decision.status != "answer" and decision.missing in ("dose", "drug") and asked_drugs:
-            draft = closest_about(draft, asked_drugs, store, PARTIAL_STATEMENTS) or draft
+            draft = closest_about(draft, asked_drugs, store, PARTIAL_STATEMENTS, s.compose.dedup_jaccard) or draft
         statements = draft.statements if decision.status == "answer" else draft.statements[:PARTIAL_STATEMENTS]
         own_medicine = a.intent.personal or a.intent.stop_change
         if own_medicine or (asked_drugs and DOSE_QUESTION.search(a.resolved.text)):
             statements, dropped = only_asked_doses(statements, asked_drugs, strict=own_medicine)
             if dropped and not statements:
                 decision = replace(decision, status="partial", missing="dose")
-                draft = closest_about(draft, asked_drugs, store, PARTIAL_STATEMENTS) or draft
+                draft = closest_about(draft, asked_drugs, store, PARTIAL_STATEMENTS, s.compose.dedup_jaccard) or draft
                 general = [st for st in draft.statements if not DOSE_UNITS.search(st.text)]
                 statements = only_asked_doses(general, asked_drugs, strict=own_medicine)[0][:PARTIAL_STATEMENTS]
         shown = {"resolved": a.resolved.to_dict(), "decision": decision.to_dict()}

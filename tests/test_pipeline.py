@@ -273,9 +273,9 @@ def test_the_closest_statements_under_a_missing_dose_are_about_the_drug_asked(fa
     from assistant.safety import drugs_in
 
     a = fake_assistant.assess("what's the ponatinib dose for T315I")
-    about = closest_about(a.draft, {"ponatinib"}, fake_assistant.store, 2)
+    about = closest_about(a.draft, {"ponatinib"}, fake_assistant.store, 2, 0.6)
     assert about is not None and 1 <= len({st.cites[0] for st in about.statements}) <= 2
     for c in about.citations:
         assert fake_assistant.store.docs[c.doc_id].raw[c.start:c.end] == c.quote
         assert "ponatinib" in drugs_in(f"{c.section} {c.quote}")
-    assert closest_about(a.draft, {"no such drug"}, fake_assistant.store, 2) is None
+    assert closest_about(a.draft, {"no such drug"}, fake_assistant.store, 2, 0.6) is None
