@@ -75,11 +75,11 @@ def resolve(question: str, history: list[dict[str, str]], rare: Callable[[str], 
         return Resolved(question, question)
     previous = users[-1][:MAX_CARRIED]
     if _bare(question):
-        base = POPULATION_WORDS.sub(" ", previous) if POPULATION_WORDS.search(question) else previous
+        base = _drop_populations(previous) if _populations(question) else previous
         base = re.sub(r"\s+", " ", base).strip()
         return Resolved(f"{base} {question}", question, base, "ellipsis")
     for turn in reversed(users):
-        names = treatments(turn)
+        names = _answer_subject(turn, history) or treatments(turn)
         if names:
             carried = ", ".join(n for n in names if n.lower() not in question.lower())
             if not carried:
@@ -91,6 +91,22 @@ def resolve(question: str, history: list[dict[str, str]], rare: Callable[[str], 
 
 
 MAX_NOUNS = 3
+
+
+def _answer_subject(turn: str, history: list[dict[str, str]]) -> list[str]:
+    """The drug the reply to ``turn`` is about, when ``turn`` names no drug of its own: "is there a drug for T-ALL
+    that keeps coming back?" answered "Nelarabine is approved ...", or "is there any CAR-T for someone over 25?"
+    answered "Brexucabtagene is ...": a pronoun in the next question ("what is its big side effect?") points to
+    the drug the answer introduced (its first), not to the kind of treatment the question named."""
+    if _drugs(turn):
+        return []
+    at = max(i for i, h in enumerate(history) if h.get("role") == "user" and h.get("content") == turn)
+    reply = next((h["content"] for h in history[at + 1:] if h.get("role") == "assistant"
+                  and isinstance(h.get("content"), str)), "")
+    found = [*load_lexicon().find(reply, ("drug",)), *load_vocabulary().lexicon.find(reply)]
+    named = sorted((reply.lower().find(name.lower()), name) for g, name in found if g.kind == "drug")
+    named = [(i, n) for i, n in named if i >= 0]
+    return [named[0][1]] if named else []
 
 
 def subject_nouns(previous: str, question: str, names: list[str], rare: Callable[[str], bool]) -> list[str]:
@@ -168,6 +184,20 @@ def _another(question: str, history: list[dict[str, str]]) -> Resolved:
             carried = ", ".join(others[:2])
             return Resolved(f"{question} ({carried})", question, carried, "topic")
     return Resolved(question, question)
+
+
+def _populations(text: str) -> list[str]:
+    """The groups of people ``text`` names, as written: the common words and the bridge's lay words for them
+    ("grown ups", "teens")."""
+    found = [m.group(0) for m in POPULATION_WORDS.finditer(text)]
+    return found + [name for g, name in load_vocabulary().lexicon.find(text) if g.kind == "population"]
+
+
+def _drop_populations(text: str) -> str:
+    """``text`` without the groups of people it names (an elliptical follow-up names another group)."""
+    for name in sorted(set(_populations(text)), key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text, flags=re.I)
+    return text
 
 
 def _bare(question: str) -> bool:

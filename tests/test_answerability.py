@@ -59,6 +59,24 @@ def test_a_question_naming_its_own_treatment_carries_nothing(question):
     assert r.text == question and r.how == ""
 
 
+def test_a_pronoun_after_a_question_naming_no_drug_points_to_the_drug_the_answer_introduced():
+    h = [{"role": "user", "content": "is there any car-t for someone over 25? im 41"},
+         {"role": "assistant", "content": "Brexucabtagene is a CD19-directed CAR-T approved for adults [1]; "
+                                          "tisagenlecleucel is for patients up to 25 [2]."}]
+    r = resolve("how well did it work in the trial?", h)
+    assert r.how == "topic" and r.carried == "Brexucabtagene"  # the answer's first drug, not "car-t"
+    # a question that names a drug keeps it, whatever the answer named first
+    h2 = [{"role": "user", "content": "what exactly is kymriah"},
+          {"role": "assistant", "content": "Blinatumomab and tisagenlecleucel (Kymriah) both target CD19 [1]."}]
+    assert resolve("is it given in hospital?", h2).carried == "kymriah"
+
+
+def test_bare_ellipsis_swaps_a_group_named_in_lay_words():
+    h = [{"role": "user", "content": "outcomes for isolated CNS relapse in kids, early vs late?"}]
+    r = resolve("and in grown ups?", h)
+    assert r.how == "ellipsis" and "kids" not in r.carried and "isolated CNS relapse" in r.carried
+
+
 def test_a_treatment_named_only_as_the_contrast_carries_the_other_one():
     h = [{"role": "user", "content": "does gleevec get into the brain for ph+ all?"},
          {"role": "assistant", "content": "Imatinib does not penetrate the blood-brain barrier well; dasatinib "
