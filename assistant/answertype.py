@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from .grammar import function_words
 from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
 from .values import (  # noqa: F401 - re-exported
@@ -187,9 +188,10 @@ def focus(question: str) -> Focus:
     groups = frozenset(g.canonical for g, _ in found if g.kind not in TOPIC_KINDS and g.canonical not in TOPIC_GROUPS)
     topic = frozenset(g.canonical for g, _ in lex.find(question) if g.kind in ("drug", "therapy"))
     setting = {t for g, name in found if g.kind in TOPIC_KINDS or g.canonical in TOPIC_GROUPS for t in tokenize(name)}
+    filler = function_words(clause)  # "once it comes back", "that one", "which drug still works": no content
     words = frozenset(light_stem(t, loose=True) for t in tokenize(_core(clause, setting))
                       if len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in named
-                      and t not in SETTING_WORDS)
+                      and t not in SETTING_WORDS and t not in filler)
     return Focus(words, groups, topic)
 
 
