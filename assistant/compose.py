@@ -113,19 +113,20 @@ def query_terms(question: str, idf: dict[str, float]) -> list[Concept]:
     default = max(idf.values()) if idf else 1.0
     concepts: list[Concept] = []
     covered: set[str] = set()
+    vocab = load_vocabulary()
     for group, name in load_lexicon().find(question):
         own = tokenize(name)
         covered.update(own)
-        alts = frozenset(t for n in group.names for t in tokenize(n) if len(t) > 2 or n == name)
+        alts = frozenset(t for n in group.names for t in tokenize(n) if len(t) > 2 or n == name) | \
+            frozenset(" ".join(tokenize(m)) for m in vocab.members(name) if tokenize(m))
         if own:
             concepts.append((alts | frozenset(own), max(idf.get(t, default) for t in own) * 0.8))
-    vocab = load_vocabulary()
     for group, name in vocab.lexicon.find(question):
         own = [t for t in tokenize(name) if t not in covered]
         if not own:
             continue
         covered.update(own)
-        spellings = [n for n in group.names if n.lower() in vocab.corpus_names]
+        spellings = [n for n in group.names if n.lower() in vocab.corpus_names] + list(vocab.members(name))
         alts = frozenset(" ".join(tokenize(n)) for n in spellings if tokenize(n)) | {" ".join(own)}
         concepts.append((alts, max(idf.get(t, default) for t in own) * 0.8))
     for tok in dict.fromkeys(tokenize(question)):

@@ -31,6 +31,19 @@ class Vocabulary:
 
     lexicon: Lexicon
     corpus_names: frozenset[str]  # lower-cased spellings the documents use
+    general: frozenset[str] = frozenset()  # first spellings of the terms marked ``general`` ("side effects")
+
+    def members(self, name: str) -> tuple[str, ...]:
+        """For a general term ("side effects", in any of its spellings), the corpus spellings of every other
+        term of its kind ("cytokine release syndrome", "neurotoxicity" ...): a sentence naming one of them is
+        about what the general word asks for.  Empty for any other term."""
+        low = name.lower()
+        general = next((g for g in self.lexicon.groups if g.names[0] in self.general
+                        and any(n.lower() == low for n in g.names)), None)
+        if general is None:
+            return ()
+        return tuple(n for g in self.lexicon.groups if g.kind == general.kind and g is not general
+                     for n in g.names if n.lower() in self.corpus_names)
 
     def found(self, text: str) -> list[tuple[Group, str]]:
         """Terms named in ``text`` through a variant (not a spelling the documents already use)."""
@@ -128,16 +141,19 @@ def _strings(value: object) -> list[str]:
 def build_vocabulary(terms: Iterable[dict[str, object]], mined: Iterable[tuple[str, str]] = ()) -> Vocabulary:
     groups: list[Group] = []
     corpus: set[str] = set()
+    general: set[str] = set()
     for t in terms:
         names = [str(n) for n in _strings(t.get("corpus"))]
         corpus.update(n.lower() for n in names)
         names += [str(v) for v in _strings(t.get("variants")) if str(v) not in names]
         if names:
             groups.append(Group(str(t.get("kind", "other")), tuple(names)))
+            if t.get("general"):
+                general.add(names[0])
     for long_form, short in mined:
         corpus.update((long_form.lower(), short.lower()))
         groups.append(Group("abbr", (long_form, short)))
-    return Vocabulary(Lexicon(tuple(groups)), frozenset(corpus))
+    return Vocabulary(Lexicon(tuple(groups)), frozenset(corpus), frozenset(general))
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,17 @@ def test_bridge_maps_lay_words_and_shorthand_to_the_documents_spelling():
     assert v.replace("What is blinatumomab?") == "What is blinatumomab?"  # corpus spellings stay as they are
 
 
+def test_a_general_term_is_found_through_the_terms_of_its_kind():
+    from assistant.compose import overlap_score, query_terms
+
+    v = load_vocabulary()
+    assert "cytokine release syndrome" in v.members("side effects") and "neurotoxicity" in v.members("tox")
+    assert v.members("neurotoxicity") == () and v.members("blinatumomab") == ()  # only the general word
+    terms = query_terms("what are the main side effects", {})
+    assert overlap_score(terms, "Neurotoxicity, which can be severe, is dose-limiting.") > 0
+    assert overlap_score(terms, "Different doses are recommended for children and for adults.") == 0
+
+
 def test_bridge_known_tokens_are_not_unknown_words():
     assert "spinal" in load_vocabulary().known_tokens("my son had a spinal tap")
 
