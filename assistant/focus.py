@@ -296,16 +296,25 @@ def _triples(statements: list[Statement], store: Store) -> list[tuple[str, str, 
 
 
 def _append(draft: Draft, sc: Scored, store: Store) -> None:
-    """Add ``sc``'s sentence, cited, first: it gives what was asked, which the draft lacked; a list item comes
-    after its lead-in ("InO achieved superior:")."""
-    units = [sc.unit]
+    """Add ``sc``'s sentence, cited, first: it gives what was asked, which the draft lacked.  A list item comes
+    after its lead-in ("InO achieved superior:"); a sentence that refers back ("In this patient population, the
+    dosage is ...") after the sentence it refers to, the two as one citation, as the composer quotes them."""
+    blocks = [[sc.unit]]
     lead = store.units.get(sc.unit.lead) if sc.unit.kind == "item" else None
-    if lead is not None and all(st.unit_id != lead.id for st in draft.statements):
-        units.insert(0, lead)
-    for i, u in enumerate(units):
-        doc = store.docs[u.doc_id]
-        chunk = store.chunk_of(u.id) or sc.passage.chunk
+    ref = referent(sc.unit, store)
+    shown = {st.unit_id for st in draft.statements}
+    if lead is not None and lead.id not in shown:
+        blocks.insert(0, [lead])
+    elif ref is not None and ref.id not in shown:
+        blocks = [[ref, sc.unit]]
+    at = 0
+    for units in blocks:
+        first, last = units[0], units[-1]
+        doc = store.docs[first.doc_id]
+        chunk = store.chunk_of(first.id) or sc.passage.chunk
         n = len(draft.citations) + 1
-        draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, u.section, u.start, u.end,
-                                        doc.raw[u.start:u.end], u.id, doc.page_of(u.start)))
-        draft.statements.insert(i, Statement(u.text, [n], u.id, bullet=u.kind == "item"))
+        draft.citations.append(Citation(n, chunk.id, doc.id, doc.title, first.section, first.start, last.end,
+                                        doc.raw[first.start:last.end], first.id, doc.page_of(first.start)))
+        for u in units:
+            draft.statements.insert(at, Statement(u.text, [n], u.id, bullet=u.kind == "item"))
+            at += 1

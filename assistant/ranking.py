@@ -27,7 +27,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .answertype import asked, carries
+from .answertype import Focus, asked, carries, coverage, focus_about
 from .context import groups_in
 from .lexicon import named
 
@@ -57,6 +57,8 @@ FEATURES = (
     "adjacent",        # it is the sentence just before or after the best candidate in its document
     "list_wanted",     # the question asks for several things (a plural after what / which, "list", "include")
                        # and the sentence is a list's lead-in or item
+    "focus",           # share of what the asking clause is about (its words and terms, less cue words and
+                       # setting: "supportive care" in "what supportive care might my kid get") in the sentence
 )
 DATA = "data/ranker.json"  # fitted with the real embedder; "data/ranker-<kind>.json" for another one
 DOSE_UNIT = re.compile(r"\d\s*(mg|mcg|µg|g/m|gm/sq|cGy|Gy\b|cells/kg|units?/m)", re.I)
@@ -74,6 +76,7 @@ class Cues:
     treatments: frozenset[str]
     groups: frozenset[str]
     several: bool = False
+    focus: Focus | None = None
 
 
 NOT_PLURAL = frozenset("does is was has this his its us yes less plus process status always perhaps".split())
@@ -92,7 +95,7 @@ def asks_several(text: str) -> bool:
 def cues(text: str, asking: str) -> Cues:
     ask = asked(asking)
     return Cues(bool(DOSE_ASKED.search(text)), ask.kind, ask.unit, frozenset(named(text, ("drug", "therapy"))),
-                frozenset(groups_in(text)), asks_several(asking))
+                frozenset(groups_in(text)), asks_several(asking), focus_about(asking, text))
 
 
 class Top(NamedTuple):
@@ -145,6 +148,7 @@ def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int) ->
         "length": math.log1p(len(text)),
         "adjacent": float(s.unit.doc_id == top.doc and abs(s.unit.position - top.position) == 1),
         "list_wanted": float(q.several and s.unit.kind in ("lead", "item")),
+        "focus": coverage(q.focus, f"{leaf} {text}") if q.focus is not None else 0.0,
     }
 
 

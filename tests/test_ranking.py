@@ -89,6 +89,16 @@ def test_value_features_follow_the_answer_type() -> None:
     assert (f2["value_given"], f2["value_missing"]) == (0.0, 1.0)
 
 
+def test_the_focus_feature_is_the_share_of_what_the_asking_clause_is_about() -> None:
+    q = cues("what supportive care might my kid get", "what supportive care might my kid get")
+    lead = _scored("u1", "Supportive care given during treatment for relapsed ALL may include:", 0.4,
+                   section="Relapse > Treatment")
+    other = _scored("u2", "Only 5-10% of children will have a recurrence in the brain.", 0.5,
+                    section="Relapse > Treatment")
+    top = top_of([lead, other])
+    assert features(lead, top, q, {"c1": 0}, 5)["focus"] > features(other, top, q, {"c1": 0}, 5)["focus"] == 0.0
+
+
 def _ranker(**weights: float) -> Ranker:
     coef = tuple(weights.get(f, 0.0) for f in FEATURES)
     return Ranker(tuple(0.0 for _ in FEATURES), tuple(1.0 for _ in FEATURES), coef, 0.0, 0.1, 0.5, {})
