@@ -54,7 +54,7 @@ def evidence(q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft
         "value_asked": float(bool(asked(kq).kind)),
         "value_gap": float(bool(vgap)),
         "focus_coverage": cov,
-        "question_terms": math.log1p(len(tokenize(q))),
+        "question_terms": math.log1p(len(tokenize(text))),  # the resolved question: a follow-up with its topic
     }
     reasons = tuple(r for r in (gap, vgap, f"not in the sources: {', '.join(unknown)}" if unknown else "") if r)
     hard = (f"no drug named {', '.join(strangers)} in the sources" if strangers else "") or \
