@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from .context import groups_in
 from .grammar import function_words
 from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
@@ -98,6 +99,9 @@ couldn wouldn shouldn won hasn haven""".split())
 SETTING_WORDS = frozenset("""after before during around following since when whenever whose where while until in at
 for from with without compared versus among including within""".split())
 
+# A comparison that judges ("more effective in kids than in adults") rather than describes each side ("how is CNS
+# relapse managed in children versus adults"): the sides' own statements do not answer it, one about both does.
+_JUDGED = re.compile(r"\b(better|worse|more effective|less effective|safer|superior|inferior|preferable)\b", re.I)
 _HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 # Clauses: commas, "and/but" before a new question word, and a reason the asker gives ("... cuz the doctors keep
@@ -136,8 +140,9 @@ def asked(question: str) -> Ask:
     """The kind of value the question asks for (kind "" when it asks for none of these)."""
     for kind, pattern in KINDS:
         m = pattern.search(question)
-        if m and kind == "comparison" and len(_treatments(question)) < 2:
-            continue  # a comparison is checked when it is between two named treatments
+        if m and kind == "comparison" and len(_treatments(question)) < 2 and \
+                not (len(groups_in(question)) >= 2 and _JUDGED.search(question)):
+            continue  # a comparison is checked between two named treatments, or when it judges two groups
         if m:
             return Ask(kind, _counted(question) if kind == "count" else "", _clause(question, m.start()))
     return Ask("", "", question)
@@ -285,6 +290,10 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     named = topics(f, f"{leaf} {text}", before)
     if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
         return None  # a comparison of two treatments is drawn only by a statement naming both
+    groups = groups_in(about or question)
+    if a.kind == "comparison" and len(f.topic) < 2 and len(groups) >= 2 and _JUDGED.search(a.clause) and \
+            not groups <= groups_in(f"{leaf} {before} {text}"):
+        return None  # "is it more effective in kids than in adults?": one statement that judges both groups
     if a.kind == "percent" and (years := asked_horizon(question)) and years not in horizons(f"{text} {before}"):
         return None  # a 5-year survival is not answered by a 3-year one or a remission rate
     if a.kind == "agent" and not {g.canonical for g, _ in load_lexicon().find(text, ("drug",))} - f.topic:

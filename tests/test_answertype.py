@@ -370,3 +370,13 @@ def test_a_why_question_about_a_difference_needs_a_reason_that_draws_the_compari
     assert answers(q, compared) is not None
     # a plain why-question is still answered by a reason
     assert answers("why is autologous transplant rarely an option?", unrelated) is not None
+
+
+def test_a_comparison_that_judges_two_groups_needs_one_statement_about_both() -> None:
+    q = "is blinatumomab more effective in kids than in adults?"
+    assert asked(q).kind == "comparison"
+    assert answers(q, "Blinatumomab produced higher CR rates than chemotherapy in adults.", leaf="Blinatumomab") is None
+    assert answers(q, "Responses to blinatumomab were better in children than in adults.",
+                   leaf="Blinatumomab") == {"blinatumomab"}
+    # describing each side ("children versus adults") is answered by each side's own statements
+    assert asked("How is CNS relapse managed in children versus adults?").kind != "comparison"
