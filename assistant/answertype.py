@@ -290,9 +290,8 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     named = topics(f, f"{leaf} {text}", before)
     if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
         return None  # a comparison of two treatments is drawn only by a statement naming both
-    groups = groups_in(about or question)
-    if a.kind == "comparison" and len(f.topic) < 2 and len(groups) >= 2 and _JUDGED.search(a.clause) and \
-            not groups <= groups_in(f"{leaf} {before} {text}"):
+    if a.kind == "comparison" and len(f.topic) < 2 and _JUDGED.search(a.clause) and \
+            len(groups := groups_in(about or question)) >= 2 and not groups <= groups_in(f"{leaf} {before} {text}"):
         return None  # "is it more effective in kids than in adults?": one statement that judges both groups
     if a.kind == "percent" and (years := asked_horizon(question)) and years not in horizons(f"{text} {before}"):
         return None  # a 5-year survival is not answered by a 3-year one or a remission rate

@@ -100,7 +100,9 @@ def _answer_subject(turn: str, history: list[dict[str, str]]) -> list[str]:
     the drug the answer introduced (its first), not to the kind of treatment the question named."""
     if _drugs(turn):
         return []
-    at = max(i for i, h in enumerate(history) if h.get("role") == "user" and h.get("content") == turn)
+    at = max((i for i, h in enumerate(history) if h.get("role") == "user" and h.get("content") == turn), default=-1)
+    if at < 0:
+        return []
     reply = next((h["content"] for h in history[at + 1:] if h.get("role") == "assistant"
                   and isinstance(h.get("content"), str)), "")
     found = [*load_lexicon().find(reply, ("drug",)), *load_vocabulary().lexicon.find(reply)]
