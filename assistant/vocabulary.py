@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 
@@ -31,19 +31,15 @@ class Vocabulary:
 
     lexicon: Lexicon
     corpus_names: frozenset[str]  # lower-cased spellings the documents use
-    general: frozenset[str] = frozenset()  # first spellings of the terms marked ``general`` ("side effects")
+    # each spelling (lower-cased) of a term marked ``general`` ("side effects") -> the corpus spellings of every
+    # other term of its kind, built once with the bridge
+    kind_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def members(self, name: str) -> tuple[str, ...]:
         """For a general term ("side effects", in any of its spellings), the corpus spellings of every other
         term of its kind ("cytokine release syndrome", "neurotoxicity" ...): a sentence naming one of them is
         about what the general word asks for.  Empty for any other term."""
-        low = name.lower()
-        general = next((g for g in self.lexicon.groups if g.names[0] in self.general
-                        and any(n.lower() == low for n in g.names)), None)
-        if general is None:
-            return ()
-        return tuple(n for g in self.lexicon.groups if g.kind == general.kind and g is not general
-                     for n in g.names if n.lower() in self.corpus_names)
+        return self.kind_terms.get(name.lower(), ())
 
     def found(self, text: str) -> list[tuple[Group, str]]:
         """Terms named in ``text`` through a variant (not a spelling the documents already use)."""
@@ -141,7 +137,7 @@ def _strings(value: object) -> list[str]:
 def build_vocabulary(terms: Iterable[dict[str, object]], mined: Iterable[tuple[str, str]] = ()) -> Vocabulary:
     groups: list[Group] = []
     corpus: set[str] = set()
-    general: set[str] = set()
+    general: list[Group] = []
     for t in terms:
         names = [str(n) for n in _strings(t.get("corpus"))]
         corpus.update(n.lower() for n in names)
@@ -149,11 +145,15 @@ def build_vocabulary(terms: Iterable[dict[str, object]], mined: Iterable[tuple[s
         if names:
             groups.append(Group(str(t.get("kind", "other")), tuple(names)))
             if t.get("general"):
-                general.add(names[0])
+                general.append(groups[-1])
     for long_form, short in mined:
         corpus.update((long_form.lower(), short.lower()))
         groups.append(Group("abbr", (long_form, short)))
-    return Vocabulary(Lexicon(tuple(groups)), frozenset(corpus), frozenset(general))
+    kind_terms: dict[str, tuple[str, ...]] = {}
+    for g in general:
+        others = tuple(n for o in groups if o.kind == g.kind and o is not g for n in o.names if n.lower() in corpus)
+        kind_terms.update((n.lower(), others) for n in g.names)
+    return Vocabulary(Lexicon(tuple(groups)), frozenset(corpus), kind_terms)
 
 
 @lru_cache(maxsize=1)
