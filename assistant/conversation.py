@@ -19,14 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .lexicon import load_lexicon
-from .retrieve import tokenize
+from .retrieve import light_stem, tokenize
 from .vocabulary import load_vocabulary
 
 TREATMENT_LEXICON = ("drug", "therapy")
 TREATMENT_TERMS = frozenset({"drug", "drug_class", "procedure"})
 ANAPHORA = re.compile(r"\b(it|its|it's|they|them|their|this|that|these|those|the drug|the same|same|that one|"
                       r"this one|those two|both|either|each|the treatment|the medicine|the infusion|he|she|him|"
-                      r"her)\b", re.I)
+                      r"her|his|hers|he's|she's|hes|shes)\b", re.I)
 ELLIPSIS_START = re.compile(r"^\s*(?:(?:ok|okay|so|right|hmm+|oh|well|alright)\b[\s,.]*)?"  # "ok and if ..."
                             r"(and|what about|how about|what if|same for|same|also|or|but|in|for|with)\b", re.I)
 POPULATION_WORDS = re.compile(r"\b(adults?|grown-ups|children|child|kids?|pediatric|paediatric|teens?|"
@@ -71,7 +71,7 @@ def resolve(question: str, history: list[dict[str, str]], rare: Callable[[str], 
         return Resolved(question, question)
     if treatments(question) and not _same_subject(question, history):
         return _another(question, history)
-    if not is_follow_up(question):
+    if not is_follow_up(question) and not refers_back(question, history):
         return Resolved(question, question)
     previous = users[-1][:MAX_CARRIED]
     if _bare(question):
@@ -91,6 +91,18 @@ def resolve(question: str, history: list[dict[str, str]], rare: Callable[[str], 
 
 
 MAX_NOUNS = 3
+DEFINITE = re.compile(r"\b(?:the|that|this|those|these|each|every)\s+([a-z][a-z-]{3,})\b", re.I)
+
+
+def refers_back(question: str, history: list[dict[str, str]]) -> bool:
+    """A definite noun the conversation already used ("can the cycle be stretched out?" after an answer about a
+    21-day cycle): the question is about what was being discussed, however many words of its own it has."""
+    from .features import GENERIC
+
+    said = {light_stem(t, loose=True) for h in history if isinstance(h.get("content"), str)
+            for t in tokenize(h["content"])}
+    return any(w.lower() not in GENERIC and light_stem(w.lower(), loose=True) in said
+               for w in DEFINITE.findall(question))
 
 
 def _answer_subject(turn: str, history: list[dict[str, str]]) -> list[str]:

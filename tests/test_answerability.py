@@ -122,6 +122,21 @@ def test_a_follow_up_naming_a_kind_of_treatment_the_conversation_discussed_stays
     assert resolve("what about the transplant?", H_BLINA).how == ""  # "what about the X?" asks about X instead
 
 
+def test_a_definite_noun_the_conversation_used_makes_a_follow_up_however_long():
+    h = [{"role": "user", "content": "inotuzumab dosing for r/r B-ALL?"},
+         {"role": "assistant", "content": "1.8 mg/m2 per 21-day cycle, in three doses [1]."}]
+    r = resolve("can the cycle be stretched out if the blood counts are slow to recover afterwards", h)
+    assert r.how == "topic" and "inotuzumab" in r.carried
+    # a definite noun the conversation never used is a new question
+    assert resolve("how often do children with a relapse confined to the testes survive five years after the "
+                   "second remission", h).how == ""
+
+
+def test_a_pronoun_for_the_patient_without_its_apostrophe_is_a_pointer_back():
+    r = resolve("is hes going to need a transplant after the treatment finishes or not at all", H_BLINA)
+    assert r.how == "topic" and "blinatumomab" in r.carried
+
+
 def test_a_filler_word_does_not_hide_an_elliptical_start():
     h = [{"role": "user", "content": "What is the clofarabine dose for children?"}]
     assert resolve("ok and for adults?", h).how == "ellipsis"

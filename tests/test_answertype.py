@@ -162,6 +162,20 @@ def test_a_dose_asked_for_one_group_is_not_answered_by_another_groups_dose() -> 
 
     assert _dose_group("nelarabine dose in children? i only see the adult dose") == {"children"}
     assert _dose_group("what is the nelarabine dose") == set()
+    # a stated age says whom the dose is for, over a kinship word or another group named later
+    assert _dose_group("nelarabine dose for a 10 yr old? i only see the adult one") == {"children"}
+    assert _dose_group("my son is 23, what is the clofarabine dose") == {"adults"}
+
+
+def test_a_stated_age_overrides_a_kinship_word() -> None:
+    from assistant.context import groups_in
+
+    assert groups_in("my daughter (6) relapsed") == {"children"}
+    assert groups_in("my son is 23 and it came back") == {"adults"}
+    assert groups_in("my son relapsed 2 times") == {"children"}  # a count, not an age
+    assert groups_in("husband is 44, relapsed ALL") == {"adults"}
+    assert groups_in("a 17-year-old with T-ALL") == {"children"}
+    assert groups_in("he relapsed 14 months after diagnosis") == set()
 
 
 def test_which_is_better_asked_after_the_two_names() -> None:
