@@ -56,6 +56,9 @@ class RetrievalSettings(_Section):
     candidates: int = Field(20, description="Candidates taken from each retriever before fusion.", ge=1)
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.", ge=1)
     expand_query: bool = Field(True, description="Add brand/generic names and abbreviations to the query.")
+    concept_weight: float = Field(1.0, description="Weight of a third ranking fused in (hybrid; 0: off): chunks "
+                                  "by the rare clinical terms they share with the question through the vocabulary "
+                                  "bridge (``concepts``).", ge=0)
     sentence_rank: bool = Field(False, description="Fuse a third ranking: chunks by their best sentence's cosine "
                                 "to the question (sentence-level dense retrieval mapped to chunks).")
     rerank_depth: int = Field(0, description="Fused passages reordered by their best sentence's composer score "

@@ -65,12 +65,15 @@ def light_stem(word: str, loose: bool = False) -> str:
     return word
 
 
-def rrf(rankings: Iterable[list[str]], k: int = 60) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion of several best-first id lists."""
+def rrf(rankings: Iterable[list[str]], k: int = 60, weights: Iterable[float] | None = None
+        ) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion of several best-first id lists (each weighted, 1.0 by default)."""
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    rankings = list(rankings)
+    for ranking, weight in zip(rankings, list(weights) if weights is not None else [1.0] * len(rankings),
+                               strict=True):
         for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank + 1)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -154,6 +157,15 @@ class Store:
         if self.bm25 is None:
             self.bm25 = build_bm25([f"{self.chunks[c].section} {self.chunks[c].text}" for c in self.chunk_order])
         return self.bm25
+
+    def concepts(self, question: str, n: int) -> list[tuple[str, float]]:
+        """Chunks by the rare clinical terms they share with ``question`` (see ``concepts``), built on first use."""
+        from .concepts import concept_ranking, concept_sets, terms_of
+
+        if not hasattr(self, "_concepts"):
+            self._concepts = concept_sets([f"{self.chunks[c].section} {self.chunks[c].text}"
+                                           for c in self.chunk_order])
+        return [(self.chunk_order[i], s) for i, s in concept_ranking(terms_of(question), self._concepts, n)]
 
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         got = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, len(self.chunks)),
@@ -260,12 +272,19 @@ class Retriever:
             lexical = self.store.lexical(expand_query(query) if rs.expand_query else query, rs.candidates)
             t["bm25"] = _ms(t0)
         rankings = [[i for i, _ in dense], [i for i, _ in lexical]]
+        weights = [1.0, 1.0]
+        if rs.concept_weight and strategy == "hybrid":
+            t0 = time.perf_counter()
+            rankings.append([i for i, _ in self.store.concepts(question or query, rs.candidates)])
+            weights.append(rs.concept_weight)
+            t["concepts"] = _ms(t0)
         if rs.sentence_rank and strategy in ("hybrid", "dense"):
             t0 = time.perf_counter()
             rankings.append(self.store.by_sentence(vec, rs.candidates))
+            weights.append(1.0)
             t["sentences"] = _ms(t0)
         t0 = time.perf_counter()
-        fused = rrf(rankings, rs.rrf_k)
+        fused = rrf(rankings, rs.rrf_k, weights)
         dense_rank = {i: r for r, (i, _) in enumerate(dense)}
         dense_score = dict(dense)
         bm25_rank = {i: r for r, (i, _) in enumerate(lexical)}

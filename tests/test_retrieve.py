@@ -12,6 +12,27 @@ def test_rrf_of_one_list_keeps_its_order_and_empty_is_empty():
     assert rrf([[], []]) == []
 
 
+def test_rrf_weights_scale_each_list():
+    fused = dict(rrf([["a"], ["b"]], k=60, weights=[1.0, 0.5]))
+    assert fused["a"] == 1 / 61 and fused["b"] == 0.5 / 61
+
+
+def test_concept_ranking_puts_the_rare_shared_term_first():
+    from assistant.concepts import concept_ranking, concept_sets, terms_of
+
+    chunks = concept_sets([
+        "Relapsed or refractory ALL: relapsed disease and refractory disease, relapsed again.",
+        "Pretreatment evaluation -- once relapsed disease is identified, further evaluation should include:",
+        "Relapsed or refractory disease is treated with salvage chemotherapy.",
+        "Blinatumomab is given by continuous infusion.",
+    ])
+    q = terms_of("new r/r pt coming in, what's the workup list")  # "workup" through the bridge
+    ranked = concept_ranking(q, chunks, 10)
+    assert ranked[0][0] == 1  # the rare term the question is about leads, however often the others repeat
+    assert 3 not in [i for i, _ in ranked]  # a chunk sharing no term is left out
+    assert concept_ranking(frozenset(), chunks, 10) == []
+
+
 def test_tokenize_keeps_units_and_hyphen_parts():
     toks = tokenize("The dose is 52 mg/m²/day for Ph-positive ALL")
     assert "mg/m2/day" in toks and "ph-positive" in toks and "positive" in toks and "the" not in toks
