@@ -75,7 +75,10 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                               # "... brexu-cel or tisa-cel. which one has better outcomes": the alternatives
                               # may come in an earlier sentence (two treatments named is still required)
                               r"\b(which|what)\b[^?.]*\b(better|best|worse|safer|more effective|less effective|"
-                              r"superior|inferior|preferable|preferred)\b", re.I)),
+                              r"superior|inferior|preferable|preferred)\b|"
+                              # "TBI-based conditioning or chemo only? which do you recommend": a choice (two
+                              # alternatives are still required, see :func:`alternatives`)
+                              r"\b(or|vs\.?|versus)\b[^.]*\bwhich\b|\bwhich\b[^.?]*\b(or|vs\.?|versus)\b", re.I)),
 )
 
 # Words of a question that say what kind of value is asked, or name the topic every source shares.
@@ -135,14 +138,66 @@ class Focus(NamedTuple):
         return ", ".join(sorted(self.groups) + sorted(self.words)) or "the question"
 
 
+# A choice the asker wants made between two alternatives ("haplo vs MUD, which gives better results", "a port or a
+# picc line, which is better"): the words that ask for a judgement or a pick.
+_CHOICE = re.compile(r"\b(better|best|worse|safer|more effective|less effective|superior|inferior|preferable|prefer|"
+                     r"preferred|recommend|recommended|which one|which is|which do|which would|which should|"
+                     r"go with|pick|choose)\b", re.I)
+_CONNECTIVE = re.compile(r"\s(?:or|vs\.?|versus|than)\s", re.I)
+_SIDE_STOP = re.compile(r"[,;:?!.()]|\b(?:for|in|with|between|after|before|during|which|what|is|are|should|would|"
+                        r"do|does|to|than|and|if|when|the|a|an)\b", re.I)
+SIDE_WORDS = 3
+
+
+def alternatives(question: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The two things a question asks to choose between, as word stems (up to three words on each side of "or",
+    "vs" or "versus", within the clause), when it asks for a judgement or a pick (:data:`_CHOICE`); None
+    otherwise, or when a side has no content word."""
+    if not _CHOICE.search(question):
+        return None
+    for m in _CONNECTIVE.finditer(question):
+        after = ([p for p in _SIDE_STOP.split(question[m.end():]) if p.strip()] or [""])[0]
+        if (after.split() or [""])[0].lower() in _NOT_A_SIDE:
+            continue  # "2 or more treatments", "25 or younger"
+        before = ([p for p in _SIDE_STOP.split(question[:m.start()]) if p.strip()] or [""])[-1]
+        sides = tuple(_side(part) for part in (" ".join(before.split()[-SIDE_WORDS:]), " ".join(
+            after.split()[:SIDE_WORDS])))
+        if all(sides) and sides[0] != sides[1]:
+            return sides[0], sides[1]
+    return None
+
+
+_JUDGE_WORDS = frozenset("better best worse safer superior inferior preferable prefer preferred recommend "
+                         "recommended effective option options choice actually really".split())
+_NOT_A_SIDE = frozenset("more less fewer older younger later earlier so not other something anything".split())
+
+
+def _side(text: str) -> frozenset[str]:
+    """One alternative: the bridge's terms it names and the stems of its other content words."""
+    words = frozenset(light_stem(t, loose=True) for t in tokenize(text) if len(t) >= 3 and not t[0].isdigit()
+                      and t not in _JUDGE_WORDS)
+    return words | _bridged(text) if words else frozenset()
+
+
+def _bridged(text: str) -> frozenset[str]:
+    return frozenset(g.canonical for g, _ in load_vocabulary().lexicon.find(text)) | \
+        frozenset(g.canonical for g, _ in load_lexicon().find(text, ("drug", "therapy")))
+
+
+def draws_choice(sides: tuple[frozenset[str], frozenset[str]], text: str) -> bool:
+    """Whether ``text`` names both alternatives (a term or a word of each side)."""
+    words = {light_stem(t, loose=True) for t in tokenize(text)} | _bridged(text)
+    return all(side & words for side in sides)
+
+
 @lru_cache(maxsize=1024)
 def asked(question: str) -> Ask:
     """The kind of value the question asks for (kind "" when it asks for none of these)."""
     for kind, pattern in KINDS:
         m = pattern.search(question)
         if m and kind == "comparison" and len(_treatments(question)) < 2 and \
-                not (len(groups_in(question)) >= 2 and _JUDGED.search(question)):
-            continue  # a comparison is checked between two named treatments, or when it judges two groups
+                not (len(groups_in(question)) >= 2 and _JUDGED.search(question)) and not alternatives(question):
+            continue  # a comparison is checked between two named treatments, two judged groups or two alternatives
         if m:
             return Ask(kind, _counted(question) if kind == "count" else "", _clause(question, m.start()))
     return Ask("", "", question)
@@ -290,6 +345,9 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
     named = topics(f, f"{leaf} {text}", before)
     if a.kind == "comparison" and len(f.topic) >= 2 and len(named) < 2:
         return None  # a comparison of two treatments is drawn only by a statement naming both
+    if a.kind == "comparison" and len(f.topic) < 2 and (sides := alternatives(about or question)) and \
+            not draws_choice(sides, f"{leaf} {before} {text}"):
+        return None  # "a port or a picc line, which is better?": a statement naming both
     if a.kind == "comparison" and len(f.topic) < 2 and _JUDGED.search(a.clause) and \
             len(groups := groups_in(about or question)) >= 2 and not groups <= groups_in(f"{leaf} {before} {text}"):
         return None  # "is it more effective in kids than in adults?": one statement that judges both groups

@@ -394,3 +394,17 @@ def test_a_comparison_that_judges_two_groups_needs_one_statement_about_both() ->
                    leaf="Blinatumomab") == {"blinatumomab"}
     # describing each side ("children versus adults") is answered by each side's own statements
     assert asked("How is CNS relapse managed in children versus adults?").kind != "comparison"
+
+
+def test_a_choice_between_two_alternatives_needs_a_statement_naming_both() -> None:
+    from assistant.answertype import alternatives, answers
+
+    q = "is a port or a picc line better for the blinatumomab pump? they asked us to choose"
+    assert asked(q).kind == "comparison" and alternatives(q) is not None
+    assert answers(q, "Blinatumomab is given by continuous intravenous infusion through a pump.") is None
+    # brand and generic, lay and clinical words are one alternative through the bridge and the lexicon
+    sides = alternatives("is besponsa actually better than regular chemo?")
+    assert sides is not None and "inotuzumab ozogamicin" in sides[0]
+    # "2 or more", a choice between two numbers, or no judgement asked: no alternatives
+    assert alternatives("kids who already had 2 or more treatments, 26% or 30%?? which is it") is None
+    assert alternatives("is blina or ino given outpatient") is None
