@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from .context import groups_in
+from .context import asked_groups, groups_in
 from .grammar import function_words
 from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
@@ -196,7 +196,7 @@ def asked(question: str) -> Ask:
     for kind, pattern in KINDS:
         m = pattern.search(question)
         if m and kind == "comparison" and len(_treatments(question)) < 2 and \
-                not (len(groups_in(question)) >= 2 and _JUDGED.search(question)) and not alternatives(question):
+                not (len(asked_groups(question)) >= 2 and _JUDGED.search(question)) and not alternatives(question):
             continue  # a comparison is checked between two named treatments, two judged groups or two alternatives
         if m:
             return Ask(kind, _counted(question) if kind == "count" else "", _clause(question, m.start()))
@@ -349,7 +349,7 @@ def answers(question: str, text: str, leaf: str = "", before: str = "", about: s
             not draws_choice(sides, f"{leaf} {before} {text}"):
         return None  # "a port or a picc line, which is better?": a statement naming both
     if a.kind == "comparison" and len(f.topic) < 2 and _JUDGED.search(a.clause) and \
-            len(groups := groups_in(about or question)) >= 2 and not groups <= groups_in(f"{leaf} {before} {text}"):
+            len(groups := asked_groups(about or question)) >= 2 and not groups <= groups_in(f"{leaf} {before} {text}"):
         return None  # "is it more effective in kids than in adults?": one statement that judges both groups
     if a.kind == "percent" and (years := asked_horizon(question)) and years not in horizons(f"{text} {before}"):
         return None  # a 5-year survival is not answered by a 3-year one or a remission rate

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from .config import ComposeSettings
-from .context import groups_in, referent
+from .context import asked_groups, groups_in, population, referent
 from .lexicon import named
 from .lists import INTRODUCED_CHARS, bare_lead, introduced, list_units, shown_chars  # noqa: F401 - re-exported
 from .numbering import others_last, renumber  # noqa: F401 - re-exported
@@ -139,7 +139,7 @@ def score_units(question: str, qvec: np.ndarray, passages: list[Passage], store:
                 idf: dict[str, float], keep: Callable[[Unit], bool] | None = None) -> list[Scored]:
     """Every sentence of ``passages`` (those ``keep`` accepts, when given), best first."""
     terms = query_terms(question, idf)
-    asked = groups_in(question)
+    asked = asked_groups(question)
     numeric = bool(NUMERIC_INTENT.search(question))
     dose = bool(DOSE_INTENT.search(question))
     out: list[Scored] = []
@@ -210,7 +210,9 @@ def ranked_pool(question: str, asking: str, qvec: np.ndarray, passages: list[Pas
         return []
     q, top = cues(question, asking), top_of(pool)
     ranks = {p.chunk.id: fused_rank(p, i) for i, p in enumerate(shown)}
-    return [(s, features(s, top, q, ranks, len(passages))) for s in pool]
+    return [(s, features(s, top, q, ranks, len(passages),
+                         population(s.unit, store, referent(s.unit, store)).population if q.groups else ""))
+            for s in pool]
 
 
 def compose(question: str, qvec: np.ndarray, passages: list[Passage], store: Store, idf: dict[str, float],

@@ -98,29 +98,22 @@ def treatments(text: str) -> set[str]:
     return named(text, TREATMENT_KINDS)
 
 
-# An age the asker states ("a 10 yr old", "my son is 23", "daughter (6)", "aged 44"): it says whom the question is
-# about better than a kinship word does ("son" is a child in the lexicon, but "my son is 23" is an adult).
-AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:yo|y/o|y\.o\.|yrs?(?:\s*|-)old|years?(?:\s*|-)old|yr\b)|"
-                 r"\bage[ds]?\s+(\d{1,2})\b|"
-                 r"\b(?:son|daughter|child|kid|boy|girl|husband|wife|partner|dad|father|mom|mum|mother|brother|sister|"
-                 r"he|she|i)(?:'s|\s+is|\s+was|\s+am|'m)?\s*(?:\(|,\s*)?(\d{1,2})\b(?!\s*(?:%|percent|mg|months?|"
-                 r"weeks?|days?|cycles?|times|doses?|hours?|h\b))", re.I)
 KIN = re.compile(r"\b(son|daughter|boy|girl)s?\b", re.I)
-ADULT_AGE = 18
-
-
-def stated_groups(text: str) -> set[str]:
-    """The groups of the ages ``text`` states (under 18: children; else adults)."""
-    ages = [int(next(g for g in m.groups() if g)) for m in AGE.finditer(text)]
-    return {"children" if a < ADULT_AGE else "adults" for a in ages if a > 0}
 
 
 def groups_in(text: str) -> set[str]:
-    """The groups of people ``text`` names (children, adults); a stated age overrides a kinship word."""
-    ages = stated_groups(text)
-    if ages:
-        text = KIN.sub(" ", text)
-    return (named(text, ("population",)) & set(GROUPS)) | ages
+    return named(text, ("population",)) & set(GROUPS)
+
+
+def asked_groups(question: str) -> set[str]:
+    """The groups of people a question is about: an age it states (under 18: children; over 21: adults) says it
+    better than a kinship word ("son" is a child in the lexicon, but "my son is 23" is an adult)."""
+    from .questions import asker_age
+
+    age = asker_age(question)
+    if age is None or 18 <= age <= 21:
+        return groups_in(question)
+    return groups_in(KIN.sub(" ", question)) | {"children" if age < 18 else "adults"}
 
 
 # When the relapse came (early: within 36 months of diagnosis or on treatment; late: after) and which relapse

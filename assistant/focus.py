@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from .answertype import answer_gap, answered_topics, answers, asked_kind, focus
 from .compose import DOSE_QUESTION, DRUG_DOSE_UNIT, Draft, Scored
-from .context import groups_in, population, referent
+from .context import asked_groups, population, referent
 from .lexicon import load_lexicon
 from .retrieve import Store
 from .types import Citation, Statement
@@ -196,7 +196,7 @@ def _dose_group(question: str) -> set[str]:
     """Whom a dose is asked for: the one group named where the dose is asked ("nelarabine dose in children? i
     only see the adult dose" asks for children), else the one the question names; empty when none or several."""
     asking = _dose_part(question)
-    found = groups_in(asking) or groups_in(question)  # "the dose of nelarabine? and what about in kids?"
+    found = asked_groups(asking) or asked_groups(question)  # "the dose of nelarabine? and what about in kids?"
     return found if len(found) == 1 else set()
 
 

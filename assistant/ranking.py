@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .answertype import Focus, asked, carries, coverage, focus_about
-from .context import groups_in
+from .context import asked_groups, groups_in
 from .lexicon import named
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def asks_several(text: str) -> bool:
 def cues(text: str, asking: str) -> Cues:
     ask = asked(asking)
     return Cues(bool(DOSE_ASKED.search(text)), ask.kind, ask.unit, frozenset(named(text, ("drug", "therapy"))),
-                frozenset(groups_in(text)), asks_several(asking), focus_about(asking, text))
+                frozenset(asked_groups(text)), asks_several(asking), focus_about(asking, text))
 
 
 class Top(NamedTuple):
@@ -115,15 +115,15 @@ def top_of(pool: Sequence[Scored]) -> Top:
                best.unit.doc_id, best.unit.position)
 
 
-def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int) -> dict[str, float]:
+def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int, about: str = "") -> dict[str, float]:
     """The features of candidate ``s`` in a pool whose best is ``top`` (``ranks``: each passage's fused rank,
-    from 0)."""
+    from 0; ``about``: whom the sentence is about, from its words, context, section or document, when known)."""
     text = s.unit.text
     leaf = s.unit.section.split(" > ")[-1]
     rank = ranks.get(s.passage.chunk.id, len(ranks))
     p = s.passage
     names = named(f"{leaf} {text}", ("drug", "therapy")) if q.treatments else set()
-    pops = groups_in(text) if q.groups else set()
+    pops = ({about} if about else groups_in(text)) if q.groups else set()
     given = bool(q.kind) and carries(q.kind, text, q.unit)
     return {
         "score": s.score,

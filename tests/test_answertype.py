@@ -168,14 +168,17 @@ def test_a_dose_asked_for_one_group_is_not_answered_by_another_groups_dose() -> 
 
 
 def test_a_stated_age_overrides_a_kinship_word() -> None:
-    from assistant.context import groups_in
+    from assistant.context import asked_groups, groups_in
 
-    assert groups_in("my daughter (6) relapsed") == {"children"}
-    assert groups_in("my son is 23 and it came back") == {"adults"}
-    assert groups_in("my son relapsed 2 times") == {"children"}  # a count, not an age
-    assert groups_in("husband is 44, relapsed ALL") == {"adults"}
-    assert groups_in("a 17-year-old with T-ALL") == {"children"}
-    assert groups_in("he relapsed 14 months after diagnosis") == set()
+    assert asked_groups("my daughter (6) relapsed") == {"children"}
+    assert asked_groups("my son is 23 and it came back") == {"adults"}
+    assert asked_groups("my son relapsed 2 times") == {"children"}  # a count, not an age
+    assert asked_groups("husband is 44, relapsed ALL") == {"adults"}
+    assert asked_groups("a 17-year-old with T-ALL") == {"children"}
+    assert asked_groups("my son is 19") == {"children"}  # 18 to 21: the age does not decide, the words do
+    assert asked_groups("he relapsed 14 months after diagnosis") == set()
+    # the sources' own ages are no asker's: "young adults (up to age 25)" is not about adults only
+    assert groups_in("approved to treat young adults (up to age 25) with B-cell ALL") == set()
 
 
 def test_which_is_better_asked_after_the_two_names() -> None:
