@@ -16,10 +16,12 @@ import re
 from collections.abc import Collection, Iterable
 
 CUTOFF = 0.84
-# International nonproprietary name stems common in leukemia drugs.
+# International nonproprietary name stems common in leukemia drugs, and those of the supportive care around them
+# (WHO INN stems: antifungals -conazole, growth factors -grastim / -poetin, antivirals -vir, antibiotics -cillin,
+# -floxacin, -penem, -cycline, antiemetics -setron, anticoagulants -parin / -xaban).
 DRUG_STEM = re.compile(r"(mab|nib|leucel|cabtagene|rubicin|mycin|micin|platin|taxel|abine|parib|degib|lisib|"
                        r"ciclib|stine|aspar[a-z]*ase|olimus|clax|tide|mustine|fosfamide|phamide|trexate|xantrone|poside|purine|"
-                       r"asone|isone|olone)$")
+                       r"asone|isone|olone|azole|grastim|poetin|vir|cillin|floxacin|penem|cycline|setron|parin|xaban)$")
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:

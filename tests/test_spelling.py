@@ -40,6 +40,9 @@ def test_another_drug_is_never_a_typo() -> None:
 def test_drug_like_words() -> None:
     assert is_drug_like("obecabtagene") and is_drug_like("ponatinib") and is_drug_like("Rituximab")
     assert not is_drug_like("remission") and not is_drug_like("mab")
+    # the supportive care around leukemia drugs: antifungals, growth factors, antivirals, antiemetics
+    assert all(is_drug_like(w) for w in ("posaconazole", "pegfilgrastim", "valacyclovir", "ondansetron"))
+    assert not any(is_drug_like(w) for w in ("overview", "interview", "survival", "chemotherapy"))
 
 
 def test_unknown_drugs() -> None:
