@@ -10,9 +10,9 @@ regression fitted on the dev and training sets (``assistant fit``; weights, scal
   ``partial`` when the sources discuss the topic, as below;
 - ``answer`` when the fitted probability that the sources answer reaches the threshold chosen from the
   cross-validated precision/recall curve;
-- ``partial`` when they do not, but the sources discuss what the question is about (its treatment is named in
-  the candidates and the best sentence is at least as close as ``topic_floor``, fitted as well): the answer
-  says what is missing, then shows the closest statements;
+- ``partial`` when they do not, but the sources discuss what the question is about (a statement is about the
+  drug the question names; with no drug named, the best sentence is at least as close as ``topic_floor``,
+  fitted as well): the answer says what is missing, then shows the closest statements;
 - ``abstain`` otherwise, and always for the two hard reasons no score may override: a drug-like name the
   sources do not contain (a swapped drug is the worst error) and a question about another disease.
 
@@ -112,7 +112,10 @@ def decide(ev: Evidence, model: Model) -> Decision:
     p = model.probability(ev.values)
     if ev.hard:
         return Decision("abstain", p, model.threshold, (ev.hard, *ev.reasons))
-    topical = not ev.values.get("drug_gap") and ev.values.get("best_cosine", 0.0) >= model.topic_floor
+    # the sources discuss what is asked: a statement is about the drug the question names, or (no drug named) the
+    # best sentence is as close as the fitted floor
+    topical = not ev.values.get("drug_gap") and (bool(ev.values.get("drug_named"))
+                                                 or ev.values.get("best_cosine", 0.0) >= model.topic_floor)
     if ev.missing:  # no candidate gives what the answer type needs: the sources do not say it
         return Decision("partial" if topical else "abstain", p, model.threshold, ev.reasons, ev.missing)
     if p >= model.threshold:

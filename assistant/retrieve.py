@@ -10,7 +10,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -65,16 +65,33 @@ def light_stem(word: str, loose: bool = False) -> str:
     return word
 
 
-def rrf(rankings: Iterable[list[str]], k: int = 60, weights: Iterable[float] | None = None
+def rrf(rankings: Iterable[list[str] | dict[str, float]], k: int = 60, weights: Iterable[float] | None = None
         ) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion of several best-first id lists (each weighted, 1.0 by default)."""
+    """Reciprocal rank fusion of several best-first id lists (each weighted, 1.0 by default); a ranking given as
+    {id: rank from 0} may give tied ids one rank."""
     scores: dict[str, float] = {}
     rankings = list(rankings)
     for ranking, weight in zip(rankings, list(weights) if weights is not None else [1.0] * len(rankings),
                                strict=True):
-        for rank, item in enumerate(ranking):
+        ranks = ranking.items() if isinstance(ranking, dict) else ((item, r) for r, item in enumerate(ranking))
+        for item, rank in ranks:
             scores[item] = scores.get(item, 0.0) + weight / (k + rank + 1)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def tied_ranks(ranking: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Each id's rank (from 0) in a best-first scored list, ids with equal scores sharing the mean of their
+    places: [("a", 2), ("b", 1), ("c", 1)] -> {"a": 0, "b": 1.5, "c": 1.5}."""
+    out: dict[str, float] = {}
+    i = 0
+    while i < len(ranking):
+        j = i
+        while j + 1 < len(ranking) and ranking[j + 1][1] == ranking[i][1]:
+            j += 1
+        for k in range(i, j + 1):
+            out[ranking[k][0]] = (i + j) / 2
+        i = j + 1
+    return out
 
 
 def expand_query(question: str, dense: bool = False) -> str:
@@ -271,11 +288,11 @@ class Retriever:
             t0 = time.perf_counter()
             lexical = self.store.lexical(expand_query(query) if rs.expand_query else query, rs.candidates)
             t["bm25"] = _ms(t0)
-        rankings = [[i for i, _ in dense], [i for i, _ in lexical]]
+        rankings: list[list[str] | dict[str, float]] = [[i for i, _ in dense], [i for i, _ in lexical]]
         weights = [1.0, 1.0]
         if rs.concept_weight and strategy == "hybrid":
             t0 = time.perf_counter()
-            rankings.append([i for i, _ in self.store.concepts(question or query, rs.candidates)])
+            rankings.append(tied_ranks(self.store.concepts(question or query, rs.candidates)))
             weights.append(rs.concept_weight)
             t["concepts"] = _ms(t0)
         if rs.sentence_rank and strategy in ("hybrid", "dense"):

@@ -169,6 +169,14 @@ def test_decision_answers_above_the_threshold_and_says_partial_below_it_when_on_
     assert decide(_ev(0.1, cosine=0.2), _model()).status == "abstain"
 
 
+def test_a_missing_dose_of_a_drug_the_statements_are_about_is_partial_however_far_the_cosine():
+    ev = _ev(0.9, cosine=0.3, missing="dose", reasons=("no dose of ponatinib in the sources",))
+    ev.values["drug_named"] = 1.0
+    assert decide(ev, _model()).status == "partial"
+    ev.values["drug_gap"] = 1.0  # no statement about the drug: nothing about it to show
+    assert decide(ev, _model()).status == "abstain"
+
+
 def test_hard_reasons_abstain_whatever_the_score():
     d = decide(_ev(0.99, hard="no drug named obecabtagene in the sources"), _model())
     assert d.status == "abstain" and "obecabtagene" in d.reasons[0]

@@ -17,6 +17,14 @@ def test_rrf_weights_scale_each_list():
     assert fused["a"] == 1 / 61 and fused["b"] == 0.5 / 61
 
 
+def test_tied_scores_share_one_rank_in_the_fusion():
+    from assistant.retrieve import tied_ranks
+
+    assert tied_ranks([("a", 2.0), ("b", 1.0), ("c", 1.0)]) == {"a": 0, "b": 1.5, "c": 1.5}
+    fused = dict(rrf([["x", "y"], {"x": 0.5, "y": 0.5}]))
+    assert fused["x"] > fused["y"]  # the tied ranking leaves the order to the other one
+
+
 def test_concept_ranking_puts_the_rare_shared_term_first():
     from assistant.concepts import concept_ranking, concept_sets, terms_of
 
