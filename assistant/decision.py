@@ -10,9 +10,9 @@ regression fitted on the dev and training sets (``assistant fit``; weights, scal
   ``partial`` when the sources discuss the topic, as below;
 - ``answer`` when the fitted probability that the sources answer reaches the threshold chosen from the
   cross-validated precision/recall curve;
-- ``partial`` when they do not, but the sources discuss what the question is about (a statement is about the
-  drug the question names; with no drug named, the best sentence is at least as close as ``topic_floor``,
-  fitted as well): the answer says what is missing, then shows the closest statements;
+- ``partial`` when they do not, but the sources discuss what the question is about (the best sentence is at
+  least as close as ``topic_floor``, fitted as well; or, for a general question asking a dose they do not give,
+  a statement is about the drug it names): the answer says what is missing, then shows the closest statements;
 - ``abstain`` otherwise, and always for the two hard reasons no score may override: a drug-like name the
   sources do not contain (a swapped drug is the worst error) and a question about another disease.
 
@@ -58,6 +58,7 @@ class Evidence:
     reasons: tuple[str, ...] = ()
     hard: str = ""      # a reason no score overrides ("" when none)
     missing: str = ""   # what the sources do not give: "figure", "dose", "drug", "" (a fixed phrase is chosen)
+    personal: bool = False  # about the asker's own (or their person's) treatment: no look-alike figures shown
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,10 @@ def decide(ev: Evidence, model: Model) -> Decision:
     p = model.probability(ev.values)
     if ev.hard:
         return Decision("abstain", p, model.threshold, (ev.hard, *ev.reasons))
-    # the sources discuss what is asked: a statement is about the drug the question names, or (no drug named) the
-    # best sentence is as close as the fitted floor
-    topical = not ev.values.get("drug_gap") and (bool(ev.values.get("drug_named"))
-                                                 or ev.values.get("best_cosine", 0.0) >= model.topic_floor)
+    # the sources discuss what is asked: the best sentence is as close as the fitted floor, or (a general question
+    # for a dose they do not give) a statement is about the drug the question names
+    named_dose = ev.missing == "dose" and bool(ev.values.get("drug_named")) and not ev.personal
+    topical = not ev.values.get("drug_gap") and (named_dose or ev.values.get("best_cosine", 0.0) >= model.topic_floor)
     if ev.missing:  # no candidate gives what the answer type needs: the sources do not say it
         return Decision("partial" if topical else "abstain", p, model.threshold, ev.reasons, ev.missing)
     if p >= model.threshold:

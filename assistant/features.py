@@ -61,4 +61,4 @@ def evidence(q: str, kq: str, text: str, it: Intent, retrieval: Retrieval, draft
         ("the question is about another disease" if it.other_disease else "")
     missing = ("dose" if values["dose_gap"] else asked(kq).kind if vgap else
                "drug" if values["drug_gap"] else "")
-    return Evidence(values, reasons, hard, missing)
+    return Evidence(values, reasons, hard, missing, it.personal or it.stop_change)

@@ -216,7 +216,9 @@ def dose_question(question: str) -> bool:
     if HOW_MANY_UNITS.search(asking):
         return True
     # "how many doses" asks for a count, unless the dose is asked as well ("how many cells ..., what's the dose")
-    return bool(DOSE_QUESTION.search(asking)) and (asked_kind(question) != "count" or bool(WHAT_DOSE.search(asking)))
+    # "how much does it cost" asks for a price
+    kind = asked_kind(question)
+    return bool(DOSE_QUESTION.search(asking)) and kind != "cost" and (kind != "count" or bool(WHAT_DOSE.search(asking)))
 
 
 WHAT_DOSE = re.compile(r"\bwhat(?:'s|s|\s+is|\s+are)?\s+(?:the\s+|a\s+)?(?:\w+\s+)?(?:dose|dosage|dosing)\b", re.I)

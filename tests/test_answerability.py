@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from assistant import phrases
@@ -173,6 +175,8 @@ def test_a_missing_dose_of_a_drug_the_statements_are_about_is_partial_however_fa
     ev = _ev(0.9, cosine=0.3, missing="dose", reasons=("no dose of ponatinib in the sources",))
     ev.values["drug_named"] = 1.0
     assert decide(ev, _model()).status == "partial"
+    # about one's own medicine: no statement shown unless as close as the floor
+    assert decide(replace(ev, personal=True), _model()).status == "abstain"
     ev.values["drug_gap"] = 1.0  # no statement about the drug: nothing about it to show
     assert decide(ev, _model()).status == "abstain"
 
