@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from .concepts import terms_of
 from .context import asked_groups, groups_in
 from .grammar import function_words
 from .lexicon import load_lexicon, named
@@ -180,8 +181,8 @@ def _side(text: str) -> frozenset[str]:
 
 
 def _bridged(text: str) -> frozenset[str]:
-    return frozenset(g.canonical for g, _ in load_vocabulary().lexicon.find(text)) | \
-        frozenset(g.canonical for g, _ in load_lexicon().find(text, ("drug", "therapy")))
+    """The bridge's terms and the lexicon's drugs and therapies ``text`` names, by canonical name."""
+    return terms_of(text) | frozenset(named(text, ("drug", "therapy")))
 
 
 def draws_choice(sides: tuple[frozenset[str], frozenset[str]], text: str) -> bool:

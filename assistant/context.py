@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from . import phrases
 from .lexicon import named
+from .questions import asker_age
 from .retrieve import Store
 from .types import Statement, Unit
 
@@ -108,8 +109,6 @@ def groups_in(text: str) -> set[str]:
 def asked_groups(question: str) -> set[str]:
     """The groups of people a question is about: an age it states (under 18: children; over 21: adults) says it
     better than a kinship word ("son" is a child in the lexicon, but "my son is 23" is an adult)."""
-    from .questions import asker_age
-
     age = asker_age(question)
     if age is None or 18 <= age <= 21:
         return groups_in(question)
