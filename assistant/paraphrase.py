@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
+from . import thesaurus
 from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
 from .rules import (
@@ -40,12 +42,38 @@ MEANING = {"younger": "younger", "older": "older",
 JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
 
 
-def _meanings(text: str) -> frozenset[str]:
+def _meanings(text: str, morph: bool = True) -> frozenset[str]:
     text = re.sub(r"(?<=[a-z])-(?=or\b|and\b)|(?<=\bor)-(?=[a-z])|(?<=\band)-(?=[a-z])", " ", text)  # "second-or-later"
     out = {MEANING[k] for k in qualifiers(text) if k in MEANING}
     if JUST.search(text):
         out.add("only" if "just" in text.lower() else "at most")
+    if morph:  # each by its word: "unrelated" in the passage does not cover a "not" the sentence adds
+        out |= {f"negation ({w})" for w in negated_words(text)}
     return frozenset(out)
+
+
+# A negation can sit in a word: "unlikely", "non-responsive", "uncommon".  "un"/"non" + an English word.
+UN_PREFIX = re.compile(r"\b(un|non)-?([a-z]{4,})\b", re.I)
+# "in"/"im"/"dis"/"ir"/"il" + a word negate only where the plain word is the one compared ("effective" /
+# "ineffective"): too many other words start so ("increase", "display").
+IN_PREFIX = re.compile(r"\b(in|im|dis|ir|il)-?([a-z]{4,})\b", re.I)
+
+
+def negated_words(text: str) -> set[str]:
+    """The words of ``text`` that carry a negation prefix on an English word ("unlikely" -> "likely"); without
+    the thesaurus to say what a word is, every such prefix counts (fail-closed)."""
+    known = thesaurus.available()
+    return {m.group(2).lower() for m in UN_PREFIX.finditer(text) if not known or thesaurus.is_word(m.group(2))}
+
+
+def _flipped(sentence: str, cited: str) -> bool:
+    """One of the two has "in"/"im"/"dis" + a word where the other has the plain word and not the prefixed one
+    ("ineffective" for "effective", "effective" for "ineffective")."""
+    def flips(a: str, b: str) -> bool:
+        b_words = set(tokenize(b))
+        return any(m.group(2).lower() in b_words and m.group(0).lower() not in b_words
+                   for m in IN_PREFIX.finditer(a))
+    return flips(sentence, cited) or flips(cited, sentence)
 
 
 # A model may leave out a direction or a universal ("more favorable outcomes (median OS >20 months)" -> "median
@@ -65,7 +93,10 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     added = set(mine - _meanings(c))
     if "negation" in mine and "negation" not in theirs:
         added.add("negation")  # a negation elsewhere in the passage does not negate this part
-    dropped = (theirs - mine) & KEEP
+    if _flipped(s, window):
+        added.add("negation")
+    # Dropped: only a negation the part says in words; "uncommon" may become "rare".
+    dropped = (_meanings(window, morph=False) - mine) & KEEP
     turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
     parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
             ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else []) + \
@@ -129,7 +160,24 @@ def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     by_start = [h for h in have if len(h) >= 6]
     missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged
                and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
+    if missing:
+        general = [h for h in have if h not in PARAPHRASE_GLUE and not _clinical(h)]
+        missing = [w for w in missing if _clinical(w) or not any(thesaurus.related(w, h) for h in general)]
     return 1 - len(missing) / len(words), missing
+
+
+def _clinical(word: str) -> bool:
+    """A word the vocabulary names as a clinical term (in some form): matched by the vocabulary or not at all,
+    never through the general thesaurus ("cures" is not "treatment")."""
+    return _clinical_forms(word.lower())
+
+
+@lru_cache(maxsize=4096)
+def _clinical_forms(word: str) -> bool:
+    from .vocabulary import load_vocabulary
+
+    lexicon = load_vocabulary().lexicon
+    return any(lexicon.find(f) for f in {word, light_stem(word)} | thesaurus.headwords(word))
 
 
 CLAUSE_SUPPORT = 0.5  # an added clause ("..., and radiation to the spine") is at least half new words
@@ -143,7 +191,25 @@ def weak_clause(sentence: str, cited: str) -> tuple[float, list[str]] | None:
         cov, missing = paraphrase_coverage(clause, cited)
         if len(missing) >= 1 and cov <= CLAUSE_SUPPORT:
             return cov, missing
+        run = new_run(clause, missing)
+        if run:
+            return 0.0, run
     return None
+
+
+NEW_RUN = 3  # this many content words in a row, none in the text: a claim of its own ("... and stops it coming")
+
+
+def new_run(clause: str, missing: list[str]) -> list[str]:
+    """The first run of ``NEW_RUN`` consecutive content words of ``clause`` that are all in ``missing``."""
+    gone, run = set(missing), list[str]()
+    for t in tokenize(normalise(clause)):
+        if len(t) <= 1 or t in PARAPHRASE_GLUE or t in UNIT_WORDS or any(ch.isdigit() for ch in t):
+            continue
+        run = run + [t] if t in gone else []
+        if len(run) >= NEW_RUN:
+            return run
+    return []
 
 
 # Terms a model may attach to the wrong statement of a passage ("only dasatinib has activity against T315I"

@@ -157,6 +157,59 @@ def test_the_paraphrase_rule_forgives_wording_but_not_facts(sentence: str, ok: b
     assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
 
 
+ERADICATE = "In that trial blinatumomab eradicated MRD in 78 percent."
+
+
+@pytest.mark.parametrize(("sentence", "ok"), [
+    ("Blinatumomab cleared MRD in 78 percent [1].", True),  # a general synonym
+    ("Blinatumomab cured MRD in 78 percent [1].", False),  # a clinical term
+    ("Blinatumomab is unlikely to clear MRD in 78 percent [1].", False),  # a negation inside a word
+    ("In that trial blinatumomab eradicated MRD in 78 percent and stops leukemia coming back [1].",
+     False),  # three new content words in a row: a claim of its own
+])
+def test_the_thesaurus_bridges_general_english_only(sentence: str, ok: bool) -> None:
+    """Issue 12 item 4: "cleared" for "eradicated" is kept (each lists the other in the Moby thesaurus); a word
+    the vocabulary names as a clinical term is never bridged so; a negation inside a word ("unlikely") counts;
+    a run of new words is an added claim."""
+    from assistant.rules import parse_answer
+
+    cited = {1: CitedText(1, ERADICATE, "004", "general", "Blinatumomab.")}
+    st = parse_answer(sentence)[0]
+    assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
+
+
+def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_without_its_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import paraphrase, thesaurus
+
+    assert thesaurus.available() and thesaurus.related("cleared", "eradicated")
+    assert thesaurus.related("reach", "attain") and not thesaurus.related("cleared", "percent")
+    assert thesaurus.headwords("studies") == {"study"} and not thesaurus.related("go", "proceed")  # too short
+    assert paraphrase.negated_words("unlikely to respond, uncommon, unfoobar, union") == {"likely", "common"}
+    cited = {1: CitedText(1, ERADICATE, "004", "general", "Blinatumomab.")}
+    st = Statement("Blinatumomab cleared MRD in 78 percent.", [1])
+    monkeypatch.setattr(thesaurus, "_entries", lambda: {})
+    thesaurus.synonyms.cache_clear()
+    assert not thesaurus.related("cleared", "eradicated")
+    assert not check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok
+    assert paraphrase.negated_words("unlikely, unfoobar") == {"likely", "foobar"}  # no dictionary: every prefix
+    thesaurus.synonyms.cache_clear()
+
+
+@pytest.mark.parametrize(("sentence", "cited", "ok"), [
+    ("The drug was ineffective [1].", "The drug was effective in most patients.", False),
+    ("The drug was effective [1].", "The drug was ineffective in most patients.", False),
+    ("Unrelated donors did not give similar results [1].", "Unrelated donors give similar results.", False),
+    ("Unrelated donors give similar results [1].", "Unrelated donors give similar results.", True),
+])
+def test_a_negation_inside_a_word_is_compared_by_its_word(sentence: str, cited: str, ok: bool) -> None:
+    from assistant.rules import parse_answer
+
+    st = parse_answer(sentence)[0]
+    texts = {1: CitedText(1, cited, "004", "general", "")}
+    assert check_statement(st, texts, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
+
+
 def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_caught(fake_assistant: Any) -> None:
     """Issue 12 item 4 (targets: faithful kept >= 90 %, fabrications caught 100 %; not met yet, see README).
 
@@ -171,6 +224,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
+    assert m["faithful_kept"] >= 0.77  # session 15: 0.583 -> 0.772 with the thesaurus
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -184,7 +238,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.78
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.82  # session 15: 0.78 -> 0.82
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
@@ -199,7 +253,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.45
+    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.59  # session 15: 0.455 -> 0.591
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
