@@ -59,6 +59,17 @@ UN_PREFIX = re.compile(r"\b(un|non)-?([a-z]{4,})\b", re.I)
 IN_PREFIX = re.compile(r"\b(in|im|dis|ir|il)-?([a-z]{4,})\b", re.I)
 
 
+# Adjectives of degree: a model may drop one or say it again ("low" -> "uncommon"), but not turn it round
+# ("response rates are low" -> "high response rates").  Compared for a turn only, never as an addition.
+DEGREE = {"up": re.compile(r"\b(?:high|long|long-lasting|durable|good|favou?rable|frequent|common)\b", re.I),
+          "down": re.compile(r"\b(?:low|short|short-lived|brief|poor|unfavou?rable|infrequent|uncommon|rare)\b",
+                             re.I)}
+
+
+def _degrees(text: str) -> set[str]:
+    return {d for d, pattern in DEGREE.items() if pattern.search(text)}
+
+
 def negated_words(text: str) -> set[str]:
     """The words of ``text`` that carry a negation prefix on an English word ("unlikely" -> "likely"); without
     the thesaurus to say what a word is, every such prefix counts (fail-closed)."""
@@ -90,14 +101,16 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     s, c = normalise(sentence), normalise(cited)
     window = best_window(s, c)
     mine, theirs = _meanings(s), _meanings(window)
+    turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
     added = set(mine - _meanings(c))
     if "negation" in mine and "negation" not in theirs:
         added.add("negation")  # a negation elsewhere in the passage does not negate this part
     if _flipped(s, window):
         added.add("negation")
+    mine_d, theirs_d = _degrees(s), _degrees(c)
+    turned |= {m for m in mine_d if OPPOSITE[m] in theirs_d and m not in theirs_d}
     # Dropped: only a negation the part says in words; "uncommon" may become "rare".
     dropped = (_meanings(window, morph=False) - mine) & KEEP
-    turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
     parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
             ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else []) + \
             ([f"turns round '{', '.join(sorted(OPPOSITE[m] for m in turned))}'"] if turned else [])
@@ -142,7 +155,7 @@ def same_word(word: str, have: Iterable[str]) -> bool:
     return False
 
 
-def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
+def paraphrase_coverage(sentence: str, cited: str, synonyms: bool = True) -> tuple[float, list[str]]:
     """Like :func:`support_coverage`, forgiving glue words, word forms and lay words the vocabulary maps onto
     the text.  A hyphenated word counts by its parts ("three-year" is "three" and "year")."""
     from .vocabulary import load_vocabulary
@@ -160,7 +173,7 @@ def paraphrase_coverage(sentence: str, cited: str) -> tuple[float, list[str]]:
     by_start = [h for h in have if len(h) >= 6]
     missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged
                and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
-    if missing:
+    if missing and synonyms:
         general = [h for h in have if h not in PARAPHRASE_GLUE and not _clinical(h)]
         missing = [w for w in missing if _clinical(w) or not any(thesaurus.related(w, h) for h in general)]
     return 1 - len(missing) / len(words), missing
@@ -191,13 +204,15 @@ def weak_clause(sentence: str, cited: str) -> tuple[float, list[str]] | None:
         cov, missing = paraphrase_coverage(clause, cited)
         if len(missing) >= 1 and cov <= CLAUSE_SUPPORT:
             return cov, missing
-        run = new_run(clause, missing)
+        run = new_run(clause, paraphrase_coverage(clause, cited, synonyms=False)[1])
         if run:
             return 0.0, run
     return None
 
 
-NEW_RUN = 3  # this many content words in a row, none in the text: a claim of its own ("... and stops it coming")
+# This many content words in a row, none in the text (synonyms or not): a claim of its own ("... and stops it
+# coming back", "... after a short course of chemotherapy to make room").
+NEW_RUN = 3
 
 
 def new_run(clause: str, missing: list[str]) -> list[str]:
