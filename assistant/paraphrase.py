@@ -77,6 +77,11 @@ def negated_words(text: str) -> set[str]:
     return {m.group(2).lower() for m in UN_PREFIX.finditer(text) if not known or thesaurus.is_word(m.group(2))}
 
 
+def _clauses(sentence: str) -> list[str]:
+    """The sentence's clauses (``CLAUSE_SPLIT``), each compared with the part of the passage it rests on."""
+    return [c for c in CLAUSE_SPLIT.split(sentence) if c.strip()] or [sentence]
+
+
 def _flipped(sentence: str, cited: str) -> bool:
     """One of the two has "in"/"im"/"dis" + a word where the other has the plain word and not the prefixed one
     ("ineffective" for "effective", "effective" for "ineffective")."""
@@ -103,7 +108,8 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     mine, theirs = _meanings(s), _meanings(window)
     turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
     added = set(mine - _meanings(c))
-    if "negation" in mine and "negation" not in theirs:
+    if "negation" in mine and any("negation" in _meanings(clause) and "negation" not in
+                                  _meanings(best_window(clause, c)) for clause in _clauses(s)):
         added.add("negation")  # a negation elsewhere in the passage does not negate this part
     if _flipped(s, window):
         added.add("negation")

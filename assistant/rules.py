@@ -43,8 +43,10 @@ MODEL_RULES = {
 }
 
 QUALIFIERS = {
-    "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b|\bfail(?:s|ed|ure)? to\b|\binability to\b|\bunable to\b",
-    "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b(?<!\bwith or without)",
+    "not": r"\bnot\b|n't\b|\bcannot\b|\byet to\b|\bfail(?:s|ed|ure)? to\b|\binability to\b|\bunable to\b|"
+    r"\black(?:s|ed|ing)?\b|\babsen(?:t|ce)\b",
+    "no": r"\bno\b|\bnone\b|\bnever\b|\bwithout\b(?<!\bwith or without)|\bneither\b|\bnor\b|\bnothing\b|"
+    r"\bnobody\b",
     "only": r"\bonly\b|\bsolely\b", "rarely": r"\brarely\b|\bseldom\b", "usually": r"\busually\b|\btypically\b",
     "often": r"\boften\b|\bfrequently\b|\bcommonly\b", "sometimes": r"\bsometimes\b|\boccasionally\b",
     # "over 2 h" is how long an infusion runs, not "more than": over/under count only before a share or a weight.
@@ -56,7 +58,7 @@ QUALIFIERS = {
     "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bor (?:less|fewer|younger|under|below)\b|"
     r"\band (?:under|younger)\b|\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
-    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"(?-i:\b[Aa]ll\b)(?<!\bin all)|\bevery\b|\balways\b",
+    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"(?-i:\b[Aa]ll\b)(?:(?<!\bin all)|(?=\s+[a-z]))|\bevery\b|\balways\b",
     "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|\bfew\b|\bfewer\b",
     "may": r"\bmay\b|\bmight\b|\bcould\b|\bpossibly\b", "superior": r"\bsuperior\b|\bbetter\b|\bimproved\b",
     "inferior": r"\binferior\b|\bworse\b|\bpoorer\b|\blower\b", "higher": r"\bhigher\b|\bincreased?\b",

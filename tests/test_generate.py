@@ -202,6 +202,11 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
     ("Reused regimens give high response rates [1].", "Reused regimens give response rates that are low.", False),
     ("Unrelated donors did not give similar results [1].", "Unrelated donors give similar results.", False),
     ("Unrelated donors give similar results [1].", "Unrelated donors give similar results.", True),
+    # a negation is compared clause by clause, each with the part of the passage it rests on
+    ("Neither the risk group nor the first therapy affected outcome, and the best results came after a transplant "
+     "[1].", "Risk group and first therapy did not influence outcome; best results came after a transplant.", True),
+    ("Risk group affected outcome, and the best results did not come after a transplant [1].",
+     "Risk group did not influence outcome; best results came after a transplant.", False),
 ])
 def test_a_negation_inside_a_word_is_compared_by_its_word(sentence: str, cited: str, ok: bool) -> None:
     from assistant.rules import parse_answer
@@ -225,7 +230,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
-    assert m["faithful_kept"] >= 0.74  # session 15: 0.583 -> 0.748 with the thesaurus
+    assert m["faithful_kept"] >= 0.75  # session 15: 0.583 -> 0.756 with the thesaurus
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -239,7 +244,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.82  # session 15: 0.78 -> 0.82
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.83  # session 15: 0.78 -> 0.83
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
@@ -254,7 +259,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.54  # session 15: 0.455 -> 0.545
+    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.55  # session 15: 0.455 -> 0.555
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(

@@ -91,6 +91,10 @@ def test_qualifier_rule_catches_dropped_negation_and_changed_hedges():
     ("All patients responded.", {"all"}),  # the quantifier, not the disease ALL
     ("ALL patients responded.", set()),
     ("each cycle lasts 42 days in all", set()),  # "in all" is a total
+    ("Lumbar puncture is indicated in all patients.", {"all"}),  # ... but "in all patients" is the quantifier
+    ("Neither the risk group nor the first therapy mattered.", {"no"}),  # negations of English, session 15
+    ("where the cells lack the Philadelphia chromosome", {"not"}),
+    ("in the absence of CNS disease", {"not"}),
     ("the chemotherapy drugs failed to kill enough blasts", {"not"}),
     ("because of the inability to collect leukemia-free stem cells", {"not"}),
     ("Survival fell with age.", {"decrease"}),
