@@ -58,7 +58,8 @@ QUALIFIERS = {
     "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bor (?:less|fewer|younger|under|below)\b|"
     r"\band (?:under|younger)\b|\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
-    "exactly": r"\bexactly\b|\bprecisely\b", "all": r"(?-i:\b[Aa]ll\b)(?:(?<!\bin all)|(?=\s+[a-z]))|\bevery\b|\balways\b",
+    "exactly": r"\bexactly\b|\bprecisely\b",
+    "all": r"(?-i:\b[Aa]ll\b)(?:(?<!\bin all)|(?=\s+[a-z]))|\bevery\b|\balways\b",
     "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|\bfew\b|\bfewer\b",
     "may": r"\bmay\b|\bmight\b|\bcould\b|\bpossibly\b", "superior": r"\bsuperior\b|\bbetter\b|\bimproved\b",
     "inferior": r"\binferior\b|\bworse\b|\bpoorer\b|\blower\b", "higher": r"\bhigher\b|\bincreased?\b",
