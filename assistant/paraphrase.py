@@ -210,25 +210,33 @@ def weak_clause(sentence: str, cited: str) -> tuple[float, list[str]] | None:
         cov, missing = paraphrase_coverage(clause, cited)
         if len(missing) >= 1 and cov <= CLAUSE_SUPPORT:
             return cov, missing
-        run = new_run(clause, paraphrase_coverage(clause, cited, synonyms=False)[1])
+        run = new_run(clause, paraphrase_coverage(clause, cited, synonyms=False)[1], missing)
         if run:
             return 0.0, run
     return None
 
 
-# This many content words in a row, none in the text (synonyms or not): a claim of its own ("... and stops it
-# coming back", "... after a short course of chemotherapy to make room").
-NEW_RUN = 3
+# Content words in a row that the text does not have weigh this much together: a claim of its own ("... and stops
+# it coming back", "... after a short course of chemotherapy to make room").  A word only a thesaurus synonym
+# stands for weighs half (``SYNONYM_WEIGHT``): three rewordings in a row ("usually moved to a different drug") are
+# a paraphrase, a new word among rewordings is not.
+NEW_RUN = 2.5
+SYNONYM_WEIGHT = 0.5
 
 
-def new_run(clause: str, missing: list[str]) -> list[str]:
-    """The first run of ``NEW_RUN`` consecutive content words of ``clause`` that are all in ``missing``."""
-    gone, run = set(missing), list[str]()
+def new_run(clause: str, literal: list[str], missing: list[str]) -> list[str]:
+    """The first run of consecutive content words of ``clause`` not in the text (``literal``: missing word for
+    word; ``missing``: missing even through synonyms) whose weight reaches ``NEW_RUN``."""
+    gone, still = set(literal), set(missing)
+    run, weight = list[str](), 0.0
     for t in tokenize(normalise(clause)):
         if len(t) <= 1 or t in PARAPHRASE_GLUE or t in UNIT_WORDS or any(ch.isdigit() for ch in t):
             continue
-        run = run + [t] if t in gone else []
-        if len(run) >= NEW_RUN:
+        if t in gone:
+            run, weight = run + [t], weight + (1.0 if t in still else SYNONYM_WEIGHT)
+        else:
+            run, weight = [], 0.0
+        if weight >= NEW_RUN:
             return run
     return []
 
