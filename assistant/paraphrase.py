@@ -20,6 +20,7 @@ from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
 from .rules import (
     GROUP_WORDS,
+    QUALIFIERS,
     RuleResult,
     _words_and_stems,
     best_window,
@@ -63,7 +64,9 @@ IN_PREFIX = re.compile(r"\b(in|im|dis|ir|il)-?([a-z]{4,})\b", re.I)
 # ("response rates are low" -> "high response rates").  Compared for a turn only, never as an addition.
 DEGREE = {"up": re.compile(r"\b(?:high|long|long-lasting|durable|good|favou?rable|frequent|common)\b", re.I),
           "down": re.compile(r"\b(?:low|short|short-lived|brief|poor|unfavou?rable|infrequent|uncommon|rare)\b",
-                             re.I)}
+                             re.I),
+          # and the order of two events ("testing before a patient starts treatment" is not "after")
+          "later": re.compile(r"\bafter\b", re.I), "earlier": re.compile(r"\bbefore\b|\bprior to\b", re.I)}
 
 
 def _degrees(text: str) -> set[str]:
@@ -75,6 +78,14 @@ def negated_words(text: str) -> set[str]:
     the thesaurus to say what a word is, every such prefix counts (fail-closed)."""
     known = thesaurus.available()
     return {m.group(2).lower() for m in UN_PREFIX.finditer(text) if not known or thesaurus.is_word(m.group(2))}
+
+
+_NEGATION = re.compile(f"{QUALIFIERS['not']}|{QUALIFIERS['no']}", re.I)
+
+
+def _negations(text: str) -> int:
+    """How many negations ``text`` says in words ("neither ... nor" is one)."""
+    return sum(1 for m in _NEGATION.finditer(text) if m.group(0).lower() != "nor")
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -96,7 +107,8 @@ def _flipped(sentence: str, cited: str) -> bool:
 # OS was over 20 months"): that says less, not something else.  It may not leave out these, whose loss changes
 # what is claimed ("did not respond" -> "responded", "only curative therapy", "most patients", "rarely curable").
 KEEP = frozenset({"negation", "only", "rarely", "unknown", "at least", "at most", "majority"})
-OPPOSITE = {"up": "down", "down": "up", "younger": "older", "older": "younger"}
+OPPOSITE = {"up": "down", "down": "up", "younger": "older", "older": "younger", "later": "earlier",
+            "earlier": "later"}
 
 
 def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
@@ -111,8 +123,8 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     if "negation" in mine and any("negation" in _meanings(clause) and "negation" not in
                                   _meanings(best_window(clause, c)) for clause in _clauses(s)):
         added.add("negation")  # a negation elsewhere in the passage does not negate this part
-    if _flipped(s, window):
-        added.add("negation")
+    if _flipped(s, window) or _negations(s) > _negations(c):
+        added.add("negation")  # ... or one more negation than the passage has ("not candidates ... no benefit")
     mine_d, theirs_d = _degrees(s), _degrees(c)
     turned |= {m for m in mine_d if OPPOSITE[m] in theirs_d and m not in theirs_d}
     # Dropped: only a negation the part says in words; "uncommon" may become "rare".
@@ -369,8 +381,16 @@ def _compared(text: str) -> set[str] | None:
     if not m:
         return None
     rest = re.split(r"[,;.]", text[m.end():], maxsplit=1)[0]
-    against = named(rest, ("drug", "therapy"))
-    return against if against and named(text, ("drug", "therapy")) - against else None
+    against = _sides(rest)
+    return against if against and _sides(text) - against else None
+
+
+def _sides(text: str) -> set[str]:
+    """What a comparison may set against each other: drugs and treatments, and the bridge's clinical terms
+    ("peripheral blood stem cells rather than bone marrow")."""
+    from .concepts import terms_of
+
+    return set(named(text, ("drug", "therapy"))) | set(terms_of(text))
 
 
 def check_comparison(sentence: str, cited: str) -> RuleResult:
@@ -382,8 +402,7 @@ def check_comparison(sentence: str, cited: str) -> RuleResult:
         return RuleResult("comparison", True)
     for seg in segments(cited):
         theirs = _compared(seg)
-        if theirs is not None and named(seg, ("drug", "therapy")) >= named(sentence, ("drug", "therapy")) \
-                and not mine & theirs:
+        if theirs is not None and _sides(seg) >= _sides(sentence) and not mine & theirs:
             return RuleResult("comparison", False, f"compares against {', '.join(sorted(mine))}; the passage "
                               f"compares against {', '.join(sorted(theirs))}")
     return RuleResult("comparison", True)

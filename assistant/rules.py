@@ -55,7 +55,8 @@ QUALIFIERS = {
     "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bbeyond\b|\bover\s+(\d+(\.\d+)?\s*"
     r"(%|percent|kg|lb)|(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
     "at least": r"\bat least\b|≥|\bor (?:more|greater|higher|above|older|later)\b|\band (?:above|older)\b|\bminimum\b",
-    "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bor (?:less|fewer|younger|under|below)\b|"
+    "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bwithin\s+(?=\d|one|two|three|four|five|six|a year)|"
+    r"\bor (?:less|fewer|younger|under|below)\b|"
     r"\band (?:under|younger)\b|\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
     "exactly": r"\bexactly\b|\bprecisely\b",

@@ -207,6 +207,17 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
      "[1].", "Risk group and first therapy did not influence outcome; best results came after a transplant.", True),
     ("Risk group affected outcome, and the best results did not come after a transplant [1].",
      "Risk group did not influence outcome; best results came after a transplant.", False),
+    # a comparison keeps its sides, clinical terms too; the order of events; one negation more; "within"
+    ("Results were better with peripheral blood stem cells rather than bone marrow [1].",
+     "Results were better when bone marrow was used rather than peripheral blood stem cells.", False),
+    ("Results were better with bone marrow rather than peripheral blood stem cells [1].",
+     "Results were better when bone marrow was used rather than peripheral blood stem cells.", True),
+    ("Mutation testing is done after treatment starts [1].", "Mutation testing is done before treatment starts.",
+     False),
+    ("For those not eligible for a transplant, induction gives no benefit [1].",
+     "For those not eligible for a transplant, induction may prolong survival.", False),
+    ("If relapse comes within two years, a second remission may be attained [1].",
+     "If relapse comes more than two years after treatment, a second remission may be attained.", False),
 ])
 def test_a_negation_inside_a_word_is_compared_by_its_word(sentence: str, cited: str, ok: bool) -> None:
     from assistant.rules import parse_answer
@@ -259,7 +270,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.56  # session 15: 0.455 -> 0.564
+    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.56  # session 15: 0.973 -> 0.991, 0.455 -> 0.564
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(
@@ -274,7 +285,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.93 and m["faithful_kept"] >= 0.71  # session 15: 0.564 -> 0.718
+    assert m["fabrications_caught"] >= 0.96 and m["faithful_kept"] >= 0.71  # session 15: 0.927 -> 0.964, 0.564 -> 0.718
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:

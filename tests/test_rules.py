@@ -95,6 +95,7 @@ def test_qualifier_rule_catches_dropped_negation_and_changed_hedges():
     ("Neither the risk group nor the first therapy mattered.", {"no"}),  # negations of English, session 15
     ("where the cells lack the Philadelphia chromosome", {"not"}),
     ("in the absence of CNS disease", {"not"}),
+    ("relapse within two years of diagnosis", {"at most"}),
     ("the chemotherapy drugs failed to kill enough blasts", {"not"}),
     ("because of the inability to collect leukemia-free stem cells", {"not"}),
     ("Survival fell with age.", {"decrease"}),
