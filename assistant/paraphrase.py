@@ -100,7 +100,27 @@ def _flipped(sentence: str, cited: str) -> bool:
         b_words = set(tokenize(b))
         return any(m.group(2).lower() in b_words and m.group(0).lower() not in b_words
                    for m in IN_PREFIX.finditer(a))
-    return flips(sentence, cited) or flips(cited, sentence)
+    return flips(sentence, cited) or flips(cited, sentence) or _plain_for_negated(sentence, cited)
+
+
+QUALITY = re.compile(r"(?:ly|ive|ent|ant|able|ible|ful|ous)$")  # the endings of adjectives and adverbs
+
+
+def _plain_for_negated(sentence: str, cited: str) -> bool:
+    """The passage negates a word by its prefix ("insufficiently active") and the sentence, with no negation,
+    says the plain word or a synonym of it ("active enough")."""
+    if _negations(sentence) or negated_words(sentence):
+        return False
+    words = [t for t in tokenize(sentence) if len(t) >= 4]
+    for m in (*IN_PREFIX.finditer(cited), *UN_PREFIX.finditer(cited)):
+        base = m.group(2).lower()
+        if m.group(0).lower() in words or not thesaurus.is_word(base):
+            continue
+        if m.group(1).lower() != "un" and m.group(1).lower() != "non" and not QUALITY.search(base):
+            continue  # "disease", "infusion", "intense": "in"/"dis" negate only an adjective or adverb
+        if base in words or any(thesaurus.related(w, base) for w in words):
+            return True
+    return False
 
 
 # A model may leave out a direction or a universal ("more favorable outcomes (median OS >20 months)" -> "median

@@ -216,6 +216,9 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
      False),
     ("For those not eligible for a transplant, induction gives no benefit [1].",
      "For those not eligible for a transplant, induction may prolong survival.", False),
+    ("The combination was active enough to merit further study [1].",
+     "The combination was found to be insufficiently active to merit further study.", False),
+    ("The disease was treated by infusion [1].", "The disease was treated by infusion.", True),
     ("If relapse comes within two years, a second remission may be attained [1].",
      "If relapse comes more than two years after treatment, a second remission may be attained.", False),
 ])
@@ -285,7 +288,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.96 and m["faithful_kept"] >= 0.71  # session 15: 0.927 -> 0.964, 0.564 -> 0.718
+    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.71  # session 15: 0.927 -> 0.973, 0.564 -> 0.718
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
