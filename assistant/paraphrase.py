@@ -278,8 +278,10 @@ def new_run(clause: str, literal: list[str], missing: list[str]) -> list[str]:
 # sentence may name a term of a kind only as the part of the passage it rests on does.
 BINDING_TERMS = {
     "lineage": {"T-cell": GROUP_WORDS["T-cell ALL"], "B-cell": GROUP_WORDS["B-cell ALL"]},
-    "ph": {"Ph-positive": re.compile(r"\bPh\+|\bPh-?positive\b|\bPhiladelphia chromosome-positive\b|\bPh1\+", re.I),
-           "Ph-negative": re.compile(r"\bPh-(?![\w+])|\bPh-?negative\b|\bPhiladelphia chromosome-negative\b", re.I)},
+    "ph": {"Ph-positive": re.compile(r"\bPh\+|\bPh\)?-?positive\b|\bPhiladelphia chromosome-positive\b|\bPh1\+",
+                                     re.I),
+           "Ph-negative": re.compile(r"\bPh-(?![\w+])|\bPh\)?-?negative\b|\bPhiladelphia chromosome-negative\b",
+                                     re.I)},
     "order": {w: re.compile(p, re.I) for w, p in (("first", r"\bfirst\b|\b1st\b|\bCR1\b"),
                                                    ("second", r"\bsecond\b|\b2nd\b|\bCR2\b"),
                                                    ("third", r"\bthird\b|\b3rd\b|\bCR3\b"),
@@ -289,6 +291,9 @@ BINDING_TERMS = {
                "on therapy": re.compile(r"\b(?:during|on|while on) (?:therapy|treatment)\b", re.I)},
     "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
                for w in ("short", "long")},
+    # who approved it: the regulators' approvals differ ("approved in Europe for Ph-negative, in the US for both")
+    "agency": {"EMA": re.compile(r"\bEuropean Medicines Agency\b|\bEMA\b|\bEurope(?:an)?\b|\bEU\b"),
+               "FDA": re.compile(r"\bFood and Drug Administration\b|\bFDA\b|\bUS\b|\bU\.S\.|\bUnited States\b")},
 }
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
 # An ordinal with the event it counts ("second CR" is not "second relapse"): (ordinal, event) pairs.
@@ -328,7 +333,7 @@ def _terms(text: str) -> dict[str, set[str]]:
 
 def segments(cited: str) -> list[str]:
     """The passage's sentences and their semicolon parts, in order."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+|\n+|;\s+", cited) if p.strip()]
+    parts = [p for p in re.split(r"(?<=[.!?])\s+|\n+|;\s+|,\s+and\s+(?=by\b|in\b|for\b)", cited) if p.strip()]
     return parts or [cited]
 
 

@@ -219,6 +219,12 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
     ("The combination was active enough to merit further study [1].",
      "The combination was found to be insufficiently active to merit further study.", False),
     ("The disease was treated by infusion [1].", "The disease was treated by infusion.", True),
+    ("The EMA approved blinatumomab for Ph-negative and Ph-positive B cell ALL [1].",
+     "Blinatumomab is approved by the European Medicines Agency for Philadelphia chromosome (Ph)-negative B cell ALL, "
+     "and by the US Food and Drug Administration for Ph-negative and Ph-positive B cell ALL.", False),
+    ("The FDA approved blinatumomab for Ph-negative and Ph-positive B cell ALL [1].",
+     "Blinatumomab is approved by the European Medicines Agency for Philadelphia chromosome (Ph)-negative B cell ALL, "
+     "and by the US Food and Drug Administration for Ph-negative and Ph-positive B cell ALL.", True),
     ("If relapse comes within two years, a second remission may be attained [1].",
      "If relapse comes more than two years after treatment, a second remission may be attained.", False),
 ])
@@ -273,7 +279,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.56  # session 15: 0.973 -> 0.991, 0.455 -> 0.564
+    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.56  # session 15: 0.973 -> 1.0, 0.455 -> 0.564
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(
@@ -288,7 +294,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.97 and m["faithful_kept"] >= 0.71  # session 15: 0.927 -> 0.973, 0.564 -> 0.718
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.71  # session 15: 0.927 -> 0.982, 0.564 -> 0.718
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
