@@ -337,7 +337,7 @@ def segments(cited: str) -> list[str]:
     return parts or [cited]
 
 
-def check_binding(sentence: str, cited: str) -> RuleResult:
+def check_binding(sentence: str, cited: str, context: str = "") -> RuleResult:
     """Each clause of a model's sentence names its drugs, ages, lineage, Ph status, order (first, second ...),
     timing and length of remission as the part of the passage it rests on (its best matching segments, ties
     included) does: where those parts name terms of a kind, the clause's terms of that kind must be among
@@ -347,6 +347,7 @@ def check_binding(sentence: str, cited: str) -> RuleResult:
     s, c = normalise(sentence), normalise(cited)
     segs = segments(c)
     seg_terms = [_terms(x) for x in segs]
+    around = _terms(normalise(context)) if context else None  # the section it stands under names drugs too
     seg_words = [set(map(light_stem, tokenize(x))) for x in segs]
     wrong: list[str] = []
     for clause in (c for part in CLAUSE_SPLIT.split(s) for c in COMPARED.split(part)):
@@ -369,7 +370,8 @@ def check_binding(sentence: str, cited: str) -> RuleResult:
             if naming:
                 ok = all(names <= seg_terms[i][kind] for i in naming)
             else:
-                ok = kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) for n in names)
+                ok = kind not in INHERITED or all(any(n in t[kind] for t in seg_terms) or
+                                                  (around is not None and n in around[kind]) for n in names)
             if not ok:
                 wrong.extend(sorted(names - set().union(*(seg_terms[i][kind] for i in best))) or sorted(names))
         wrong.extend(_figure_groups(clause, mine, segs, seg_terms))
@@ -444,5 +446,6 @@ def model_sentence_rules(sent: str, text: str, wide: str, support_threshold: flo
                          f"{cov:.0%} of content words found" if cov >= support_threshold else
                          f"only {cov:.0%} of its content words are in the cited text "
                          f"(missing: {', '.join(missing[:6])})")
-    return [support, check_numbers(sent, text), check_drugs(sent, text), check_paraphrase_qualifiers(sent, text),
-            check_population(sent, text), check_binding(sent, text), check_comparison(sent, text)]
+    # a drug may be named by the section the passage stands under ("Blinatumomab > ... Treatment course ...")
+    return [support, check_numbers(sent, text), check_drugs(sent, wide), check_paraphrase_qualifiers(sent, text),
+            check_population(sent, text), check_binding(sent, text, wide), check_comparison(sent, text)]

@@ -178,6 +178,18 @@ def test_the_thesaurus_bridges_general_english_only(sentence: str, ok: bool) -> 
     assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
 
 
+def test_a_drug_may_be_named_by_the_section_the_passage_stands_under() -> None:
+    from assistant.rules import parse_answer
+
+    text = "Treatment course comprises 1 cycle for induction followed by up to 3 additional cycles."
+    st = parse_answer("The blinatumomab course is 1 induction cycle and up to 3 additional cycles [1].")[0]
+    support = Settings.load(env={}).rules.paraphrase_support
+    under = {1: CitedText(1, text, "002", "general", "Salvage therapy. Blinatumomab.")}
+    elsewhere = {1: CitedText(1, text, "002", "general", "Salvage therapy. Inotuzumab.")}
+    assert check_statement(st, under, support, paraphrase=True).ok
+    assert not check_statement(st, elsewhere, support, paraphrase=True).ok
+
+
 def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_without_its_file(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant import paraphrase, thesaurus
@@ -264,7 +276,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.83  # session 15: 0.78 -> 0.83
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.85  # session 15: 0.78 -> 0.85
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
@@ -279,7 +291,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.56  # session 15: 0.973 -> 1.0, 0.455 -> 0.564
+    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.6  # session 15: 0.973 -> 1.0, 0.455 -> 0.6
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(
@@ -294,7 +306,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.71  # session 15: 0.927 -> 0.982, 0.564 -> 0.718
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.72  # session 15: 0.927 -> 0.982, 0.564 -> 0.727
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
