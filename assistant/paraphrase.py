@@ -19,6 +19,7 @@ from . import thesaurus
 from .lexicon import load_lexicon, named
 from .retrieve import light_stem, tokenize
 from .rules import (
+    _QUAL,
     GROUP_WORDS,
     QUALIFIERS,
     RuleResult,
@@ -203,6 +204,7 @@ def paraphrase_coverage(sentence: str, cited: str, synonyms: bool = True) -> tup
     for group, name in load_vocabulary().lexicon.find(sentence):
         if any(all(t in have or light_stem(t) in stems for t in tokenize(n)) for n in group.names if tokenize(n)):
             bridged.update(tokenize(name))
+    qualifying = _qualifier_words(normalise(sentence))
     words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and "-" not in t and t not in PARAPHRASE_GLUE
              and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS and t not in CONTRACTED
              and t not in COMPARE]
@@ -210,11 +212,27 @@ def paraphrase_coverage(sentence: str, cited: str, synonyms: bool = True) -> tup
         return 1.0, []
     by_start = [h for h in have if len(h) >= 6]
     missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged
-               and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
+               and w not in qualifying and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
     if missing and synonyms:
         general = [h for h in have if h not in PARAPHRASE_GLUE and not _clinical(h)]
         missing = [w for w in missing if _clinical(w) or not any(thesaurus.related(w, h) for h in general)]
     return 1 - len(missing) / len(words), missing
+
+
+# Limits, negations, hedges and quantifiers, whose meaning the qualifier rule compares; not the words that judge
+# or give a direction ("better", "higher"), which must stand in the text.
+LIMIT_KINDS = ("not", "no", "less than", "more than", "at least", "at most", "approximately", "exactly", "only",
+               "rarely", "usually", "often", "sometimes", "may", "all", "majority", "minority")
+
+
+def _qualifier_words(text: str) -> set[str]:
+    """The words of ``text`` that say a qualifier ("no more than", "under 45 kg", "never"): the qualifier rule
+    compares what they mean, so the support rule does not ask for them word for word."""
+    out: set[str] = set()
+    for kind in LIMIT_KINDS:
+        for m in _QUAL[kind][0].finditer(text):
+            out.update(t for t in tokenize(m.group(0)) if not any(ch.isdigit() for ch in t))
+    return out
 
 
 def _clinical(word: str) -> bool:

@@ -262,7 +262,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
-    assert m["faithful_kept"] >= 0.77  # session 15: 0.583 -> 0.772 with the thesaurus
+    assert m["faithful_kept"] >= 0.78  # session 15: 0.583 -> 0.787
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -306,7 +306,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.72  # session 15: 0.927 -> 0.982, 0.564 -> 0.727
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.75  # session 15: 0.927 -> 0.982, 0.564 -> 0.755
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
