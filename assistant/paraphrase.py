@@ -89,6 +89,21 @@ def _negations(text: str) -> int:
     return sum(1 for m in _NEGATION.finditer(text) if m.group(0).lower() != "nor")
 
 
+_UP_WORDS = re.compile(r"\b(?:more than|greater than|higher|superior|increase|improve|gain|rais|rise|ris|rose|"
+                       r"large|big|major|substantial|better|exceed|above|beyond)", re.I)
+_ADDITIONAL = re.compile(r"\b(?:additional|further|another|more|extra)\b", re.I)
+
+
+def _more_is_additional(sentence: str, cited: str) -> bool:
+    """The sentence's only upward word is "more" used as "additional" ("more chemo", "three more cycles": no
+    "than" after it in its clause) and the passage says additional, further or another."""
+    if _UP_WORDS.search(sentence) or not _ADDITIONAL.search(cited):
+        return False
+    mores = list(re.finditer(r"\bmore\b", sentence, re.I))
+    return bool(mores) and all(not re.match(r"(?:\s+[\w-]+){0,4}?\s+than\b", sentence[m.end():], re.I)
+                                for m in mores)
+
+
 def _clauses(sentence: str) -> list[str]:
     """The sentence's clauses (``CLAUSE_SPLIT``), each compared with the part of the passage it rests on."""
     return [c for c in CLAUSE_SPLIT.split(sentence) if c.strip()] or [sentence]
@@ -141,6 +156,8 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     mine, theirs = _meanings(s), _meanings(window)
     turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
     added = set(mine - _meanings(c))
+    if "up" in added and _more_is_additional(s, c):
+        added.discard("up")  # "more chemo" for "additional chemotherapy": a quantity, not a comparison
     if "negation" in mine and any("negation" in _meanings(clause) and "negation" not in
                                   _meanings(best_window(clause, c)) for clause in _clauses(s)):
         added.add("negation")  # a negation elsewhere in the passage does not negate this part

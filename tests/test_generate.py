@@ -237,6 +237,10 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
     ("The FDA approved blinatumomab for Ph-negative and Ph-positive B cell ALL [1].",
      "Blinatumomab is approved by the European Medicines Agency for Philadelphia chromosome (Ph)-negative B cell ALL, "
      "and by the US Food and Drug Administration for Ph-negative and Ph-positive B cell ALL.", True),
+    ("It is cured in two-thirds with more chemo and radiation [1].",
+     "It is cured in two-thirds with additional chemotherapy and radiation.", True),  # "more" = additional
+    ("It is cured more often with chemo than with radiation [1].",
+     "It is cured in two-thirds with additional chemotherapy and radiation.", False),  # a comparison
     ("If relapse comes within two years, a second remission may be attained [1].",
      "If relapse comes more than two years after treatment, a second remission may be attained.", False),
 ])
@@ -262,7 +266,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
-    assert m["faithful_kept"] >= 0.78  # session 15: 0.583 -> 0.787
+    assert m["faithful_kept"] >= 0.8  # session 15: 0.583 -> 0.803
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -306,7 +310,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.75  # session 15: 0.927 -> 0.982, 0.564 -> 0.755
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.76  # session 15: 0.927 -> 0.982, 0.564 -> 0.764
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
