@@ -54,7 +54,9 @@ QUALIFIERS = {
     r"(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
     "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bbeyond\b|\bover\s+(\d+(\.\d+)?\s*"
     r"(%|percent|kg|lb)|(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
-    "at least": r"\bat least\b|≥|\bor (?:more|greater|higher|above|older|later)\b|\band (?:above|older)\b|\bminimum\b",
+    # "or more" is a limit after a count ("two or more"), not before an adjective ("or more intense doses")
+    "at least": r"\bat least\b|≥|\bor (?:more(?!\s+[a-z]+(?:ive|ense|ent|ous|ful|able|ible|ic)\b)|greater|higher|"
+    r"above|older|later)\b|\band (?:above|older)\b|\bminimum\b",
     "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bwithin\s+(?=\d|one|two|three|four|five|six|a year)|"
     r"\bor (?:less|fewer|younger|under|below)\b|"
     r"\band (?:under|younger)\b|\bnot to exceed\b|\bmaximum\b",

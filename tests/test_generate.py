@@ -280,7 +280,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.85  # session 15: 0.78 -> 0.85
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.86  # session 15: 0.78 -> 0.86
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
@@ -295,7 +295,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.6  # session 15: 0.973 -> 1.0, 0.455 -> 0.6
+    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.61  # session 15: 0.973 -> 1.0, 0.455 -> 0.618
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(

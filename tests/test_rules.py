@@ -96,6 +96,8 @@ def test_qualifier_rule_catches_dropped_negation_and_changed_hedges():
     ("where the cells lack the Philadelphia chromosome", {"not"}),
     ("in the absence of CNS disease", {"not"}),
     ("relapse within two years of diagnosis", {"at most"}),
+    ("different drugs or more intense doses", {"more"}),  # not a limit: "or more" before an adjective
+    ("two or more prior regimens", {"at least"}),
     ("the chemotherapy drugs failed to kill enough blasts", {"not"}),
     ("because of the inability to collect leukemia-free stem cells", {"not"}),
     ("Survival fell with age.", {"decrease"}),
