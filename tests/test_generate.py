@@ -313,6 +313,21 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.76  # session 15: 0.927 -> 0.982, 0.564 -> 0.764
 
 
+def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passages_are_all_caught(
+        fake_assistant: Any) -> None:
+    """adversarial5 (220 sentences, written in session 15 at the end, never read; first run in
+    evals/reports/baseline/adversarial5-untuned: session 14's rules 0.300 / 0.918, session 15's 0.464 / 0.918)."""
+    from evals.adversarial import SET, load, measure
+
+    items = load(SET.with_name("adversarial5.jsonl"))
+    assert len(items) == 220 and sum(i["label"] == "faithful" for i in items) == 110
+    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
+    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    for label in ("number", "wrong_passage", "added_claim"):
+        assert m["labels"][label]["kept"] == 0, label
+    assert m["fabrications_caught"] >= 0.91 and m["faithful_kept"] >= 0.46
+
+
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
     base = _extractive(llm_assistant)
     n = next(i for i, c in enumerate(base.citations, 1) if "52 mg/m2/day" in c.quote)
