@@ -304,13 +304,23 @@ def _concepts(text: str) -> tuple[frozenset[str], frozenset[str]]:
             frozenset(g.canonical for g, _ in found))
 
 
-def coverage(f: Focus, text: str) -> float:
-    """Share of the focus (words and groups) found in ``text`` (1.0 when the focus is empty)."""
+def coverage(f: Focus, text: str, synonyms: bool = False) -> float:
+    """Share of the focus (words and groups) found in ``text`` (1.0 when the focus is empty); ``synonyms``: a
+    general-English synonym of a focus word counts (the sentence ranker's reading, never the decision's)."""
     total = len(f.words) + len(f.groups)
     if not total:
         return 1.0
     words, groups = _concepts(text)
-    return (len(f.words & words) + len(f.groups & groups)) / total
+    found = f.words & words
+    if synonyms and len(found) < len(f.words):  # a general-English synonym ("stretched" / "extended")
+        found |= {w for w in f.words - words if _synonym_in(w, words)}
+    return (len(found) + len(f.groups & groups)) / total
+
+
+def _synonym_in(word: str, words: frozenset[str]) -> bool:
+    from . import thesaurus
+
+    return any(thesaurus.related(word, other) for other in words if len(other) >= 4)
 
 
 def topics(f: Focus, text: str, context: str = "") -> frozenset[str]:

@@ -148,7 +148,7 @@ def features(s: Scored, top: Top, q: Cues, ranks: dict[str, int], top_k: int, ab
         "length": math.log1p(len(text)),
         "adjacent": float(s.unit.doc_id == top.doc and abs(s.unit.position - top.position) == 1),
         "list_wanted": float(q.several and s.unit.kind in ("lead", "item")),
-        "focus": coverage(q.focus, f"{leaf} {text}") if q.focus is not None else 0.0,
+        "focus": coverage(q.focus, f"{leaf} {text}", synonyms=True) if q.focus is not None else 0.0,
     }
 
 

@@ -139,6 +139,12 @@ def test_questions_asking_for_no_value_are_left_alone():
     assert answers("What is blinatumomab?", "anything") == frozenset()
 
 
+def test_a_synonym_covers_a_focus_word_for_the_ranker_only():
+    f = focus("can the cycle be stretched out")
+    text = "Cycles may be extended to 28 days."
+    assert coverage(f, text, synonyms=True) > coverage(f, text)  # "stretched" / "extended", Moby both ways
+
+
 def test_the_minimum_coverage_is_a_parameter():
     q = "How long does one full cycle of blinatumomab last including the treatment-free break?"
     text = "each cycle consists of 28 days of continuous IV infusion"
