@@ -38,10 +38,17 @@ def _entries() -> dict[str, str]:
     return out
 
 
+def cache_clear() -> None:
+    """Forget every looked-up word (tests that swap the thesaurus file)."""
+    for f in (_entries, headwords, synonyms, _closure, related):
+        f.cache_clear()
+
+
 def available() -> bool:
     return bool(_entries())
 
 
+@lru_cache(maxsize=65536)
 def headwords(word: str) -> frozenset[str]:
     """The thesaurus headwords ``word`` is a form of (itself, or with an inflection stripped)."""
     entries = _entries()
@@ -63,13 +70,19 @@ def synonyms(head: str) -> frozenset[str]:
     return frozenset(w.strip().lower() for w in rest.split(",") if w.strip() and " " not in w.strip())
 
 
-def _listed(a: frozenset[str], b: frozenset[str]) -> bool:
-    return any(synonyms(h) & b for h in a)
+@lru_cache(maxsize=65536)
+def _closure(word: str) -> frozenset[str]:
+    """Every synonym listed for any headword ``word`` is a form of."""
+    return frozenset().union(*(synonyms(h) for h in headwords(word)))
 
 
+@lru_cache(maxsize=262144)
 def related(word: str, other: str) -> bool:
     """Each word lists the other (in some form) as a synonym: "cleared" / "eradicated", "reach" / "attain"."""
     if len(word) < MIN_LETTERS or len(other) < MIN_LETTERS:
         return False
     a, b = headwords(word), headwords(other)
-    return bool(a) and bool(b) and _listed(a, b) and _listed(b, a)
+    if not a or not b:
+        return False
+    mine, theirs = _closure(word), _closure(other)
+    return any(h in mine for h in b) and any(h in theirs for h in a)

@@ -200,12 +200,13 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
     assert paraphrase.negated_words("unlikely to respond, uncommon, unfoobar, union") == {"likely", "common"}
     cited = {1: CitedText(1, ERADICATE, "004", "general", "Blinatumomab.")}
     st = Statement("Blinatumomab cleared MRD in 78 percent.", [1])
+    thesaurus.cache_clear()
     monkeypatch.setattr(thesaurus, "_entries", lambda: {})
-    thesaurus.synonyms.cache_clear()
     assert not thesaurus.related("cleared", "eradicated")
     assert not check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok
     assert paraphrase.negated_words("unlikely, unfoobar") == {"likely", "foobar"}  # no dictionary: every prefix
-    thesaurus.synonyms.cache_clear()
+    monkeypatch.undo()
+    thesaurus.cache_clear()
 
 
 @pytest.mark.parametrize(("sentence", "cited", "ok"), [
