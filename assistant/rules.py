@@ -274,7 +274,7 @@ def best_window(sentence: str, cited: str) -> str:
 
 def check_qualifiers(sentence: str, cited: str) -> RuleResult:
     """The statement's qualifiers against the best matching part of its cited text: none added, none dropped
-    (a model's sentence is compared by meaning: :func:`assistant.paraphrase.check_paraphrase_qualifiers`)."""
+    (a model's sentence is compared by meaning: :func:`assistant.meanings.check_paraphrase_qualifiers`)."""
     s, c = normalise(sentence), normalise(cited)
     window = best_window(s, c)
     mine, theirs = qualifiers(s), qualifiers(window)

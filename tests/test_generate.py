@@ -192,19 +192,19 @@ def test_a_drug_may_be_named_by_the_section_the_passage_stands_under() -> None:
 
 def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_without_its_file(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import paraphrase, thesaurus
+    from assistant import meanings, thesaurus
 
     assert thesaurus.available() and thesaurus.related("cleared", "eradicated")
     assert thesaurus.related("reach", "attain") and not thesaurus.related("cleared", "percent")
     assert thesaurus.headwords("studies") == {"study"} and not thesaurus.related("go", "proceed")  # too short
-    assert paraphrase.negated_words("unlikely to respond, uncommon, unfoobar, union") == {"likely", "common"}
+    assert meanings.negated_words("unlikely to respond, uncommon, unfoobar, union") == {"likely", "common"}
     cited = {1: CitedText(1, ERADICATE, "004", "general", "Blinatumomab.")}
     st = Statement("Blinatumomab cleared MRD in 78 percent.", [1])
     thesaurus.cache_clear()
     monkeypatch.setattr(thesaurus, "_entries", lambda: {})
     assert not thesaurus.related("cleared", "eradicated")
     assert not check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok
-    assert paraphrase.negated_words("unlikely, unfoobar") == {"likely", "foobar"}  # no dictionary: every prefix
+    assert meanings.negated_words("unlikely, unfoobar") == {"likely", "foobar"}  # no dictionary: every prefix
     monkeypatch.undo()
     thesaurus.cache_clear()
 
