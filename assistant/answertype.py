@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from . import thesaurus
 from .concepts import terms_of
 from .context import asked_groups, groups_in
 from .grammar import function_words
@@ -318,8 +319,6 @@ def coverage(f: Focus, text: str, synonyms: bool = False) -> float:
 
 
 def _synonym_in(word: str, words: frozenset[str]) -> bool:
-    from . import thesaurus
-
     return any(thesaurus.related(word, other) for other in words if len(other) >= 4)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from . import thesaurus
+from .concepts import terms_of
 from .lexicon import load_lexicon, named
 from .meanings import CLAUSE_SPLIT, check_paraphrase_qualifiers
 from .retrieve import light_stem, tokenize
@@ -303,8 +304,6 @@ def _compared(text: str) -> set[str] | None:
 def _sides(text: str) -> set[str]:
     """What a comparison may set against each other: drugs and treatments, and the bridge's clinical terms
     ("peripheral blood stem cells rather than bone marrow")."""
-    from .concepts import terms_of
-
     return set(named(text, ("drug", "therapy"))) | set(terms_of(text))
 
 

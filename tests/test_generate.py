@@ -253,6 +253,17 @@ def test_a_negation_inside_a_word_is_compared_by_its_word(sentence: str, cited: 
     assert check_statement(st, texts, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
 
 
+def _measured(assistant: Any, name: str, size: int) -> dict[str, Any]:
+    """``evals.adversarial.measure`` on question set ``name`` (``size`` sentences, half faithful), printed."""
+    from evals.adversarial import SET, load, measure
+
+    items = load(SET.with_name(f"{name}.jsonl"))
+    assert len(items) == size and sum(i["label"] == "faithful" for i in items) == size // 2
+    m = measure(assistant.store, assistant.settings.rules.paraphrase_support, items)
+    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    return m
+
+
 def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_caught(fake_assistant: Any) -> None:
     """Issue 12 item 4 (targets: faithful kept >= 90 %, fabrications caught 100 %; not met yet, see README).
 
@@ -273,12 +284,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
         fake_assistant: Any) -> None:
     """adversarial2 (200 sentences, written in session 6; README gives its first run and the figures now)."""
-    from evals.adversarial import SET, load, measure
-
-    items = load(SET.with_name("adversarial2.jsonl"))
-    assert len(items) == 200 and sum(i["label"] == "faithful" for i in items) == 100
-    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
-    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    m = _measured(fake_assistant, "adversarial2", 200)
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.86  # session 15: 0.78 -> 0.86
@@ -288,12 +294,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
         fake_assistant: Any) -> None:
     """adversarial3 (220 sentences, written in session 10, never read; first run in
     evals/reports/baseline/adversarial3-untuned: faithful kept 0.409, fabrications caught 0.955)."""
-    from evals.adversarial import SET, load, measure
-
-    items = load(SET.with_name("adversarial3.jsonl"))
-    assert len(items) == 220 and sum(i["label"] == "faithful" for i in items) == 110
-    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
-    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    m = _measured(fake_assistant, "adversarial3", 220)
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
     assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.61  # session 15: 0.973 -> 1.0, 0.455 -> 0.618
@@ -303,12 +304,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
         fake_assistant: Any) -> None:
     """adversarial4 (220 sentences, written in session 15; first run in evals/reports/baseline/adversarial4-untuned:
     faithful kept 0.564, caught 0.927 with session 14's rules; its three thesaurus leaks were then read)."""
-    from evals.adversarial import SET, load, measure
-
-    items = load(SET.with_name("adversarial4.jsonl"))
-    assert len(items) == 220 and sum(i["label"] == "faithful" for i in items) == 110
-    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
-    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    m = _measured(fake_assistant, "adversarial4", 220)
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
     assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.76  # session 15: 0.927 -> 0.982, 0.564 -> 0.764
@@ -318,12 +314,7 @@ def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passag
         fake_assistant: Any) -> None:
     """adversarial5 (220 sentences, written in session 15 at the end, never read; first run in
     evals/reports/baseline/adversarial5-untuned: session 14's rules 0.300 / 0.918, session 15's 0.464 / 0.918)."""
-    from evals.adversarial import SET, load, measure
-
-    items = load(SET.with_name("adversarial5.jsonl"))
-    assert len(items) == 220 and sum(i["label"] == "faithful" for i in items) == 110
-    m = measure(fake_assistant.store, fake_assistant.settings.rules.paraphrase_support, items)
-    print(json.dumps({k: v for k, v in m.items() if k != "misses"}))
+    m = _measured(fake_assistant, "adversarial5", 220)
     for label in ("number", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
     assert m["fabrications_caught"] >= 0.91 and m["faithful_kept"] >= 0.46
