@@ -134,6 +134,12 @@ OPPOSITE = {"up": "down", "down": "up", "younger": "older", "older": "younger", 
             "earlier": "later"}
 
 
+def _turned(clause: str, cited: str) -> set[str]:
+    """The directions ``clause`` turns round against the part of ``cited`` it rests on."""
+    mine, theirs = _meanings(clause), _meanings(best_window(clause, cited))
+    return {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
+
+
 def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     """The qualifier rule for a model's sentence, by meaning against the passage's best matching part: no
     meaning the cited text lacks is added; none of ``KEEP`` is dropped; and no direction is turned round (the
@@ -142,6 +148,8 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
     window = best_window(s, c)
     mine, theirs = _meanings(s), _meanings(window)
     turned = {m for m in mine if OPPOSITE.get(m) in theirs and m not in theirs}
+    if len(_clauses(s)) > 1:  # a sentence of clauses resting on different parts: each against its own part
+        turned &= set().union(*(_turned(clause, c) for clause in _clauses(s)))
     added = set(mine - _meanings(c))
     if "up" in added and _more_is_additional(s, c):
         added.discard("up")  # "more chemo" for "additional chemotherapy": a quantity, not a comparison

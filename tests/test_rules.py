@@ -325,6 +325,13 @@ def test_a_figure_keeps_the_group_its_part_of_the_passage_gives_it(sentence, quo
     ("Refractory ALL is curable with more standard chemotherapy.",
      "Refractory ALL is not curable with more standard chemotherapy.", False),
     ("Transplant is the curative therapy for adults.", "Transplant is the only curative therapy for adults.", False),
+    # each clause is compared with the part of the passage it rests on: two parts, two directions
+    ("Over 80% of adults reach remission, but fewer than half stay leukemia-free long term.",
+     "Over 80 percent of adult patients will attain a complete remission. After further therapy, less than half "
+     "will have long-term leukemia-free survival.", True),
+    ("Over 80% of adults reach remission, but more than half stay leukemia-free long term.",
+     "Over 80 percent of adult patients will attain a complete remission. After further therapy, less than half "
+     "will have long-term leukemia-free survival.", False),
 ])
 def test_a_model_may_leave_out_a_direction_but_not_turn_it_round_or_drop_a_negation(sentence, quote, ok):
     _kept_or_failed_by(sentence, quote, ok, "qualifiers")
