@@ -10,6 +10,10 @@ only its tagger runs (about 2 ms a question), loaded on first use.
     function_words(text) -> frozenset of lower-cased words tagged as adverb, pronoun, determiner, numeral,
                             auxiliary, adposition, conjunction, particle or interjection
 
+    lemmas(text) -> {inflected word: its dictionary form} ("went" -> "go", "seen" -> "see"), for the thesaurus
+                    bridge of a model's sentences (:mod:`assistant.paraphrase`); its own pipeline, loaded
+                    apart, so that a question's tagging does not pay for it
+
 An acronym or a word with a digit ("ALL", "T315I") is never a function word, whatever the tag.  Without the
 package (a trimmed install), no word is.
 """
@@ -46,6 +50,34 @@ def tags(text: str) -> tuple[tuple[str, str], ...]:
     if nlp is None or not text.strip():
         return ()
     return tuple((tok.text, tok.pos_) for tok in nlp(text))
+
+
+_lemma_nlp: list[Any] = []
+
+
+def _lemmatizer() -> Any | None:
+    with _lock:
+        if not _lemma_nlp:
+            try:
+                import importlib
+
+                model = importlib.import_module(MODEL_PACKAGE)
+                _lemma_nlp.append(model.load(exclude=["ner", "parser", "senter"]))
+            except (ImportError, OSError):
+                _lemma_nlp.append(None)
+        return _lemma_nlp[0]
+
+
+@lru_cache(maxsize=4096)
+def lemmas(text: str) -> dict[str, str]:
+    """Each word of ``text`` (lower case) that is an inflected form, with its dictionary form ("went" -> "go",
+    "seen" -> "see", "caused" -> "cause"); empty without the pipeline.  Loaded apart from the tagger, on first
+    use: only the rules for a model's sentences read it."""
+    nlp = _lemmatizer()
+    if nlp is None or not text.strip():
+        return {}
+    return {tok.text.lower(): tok.lemma_.lower() for tok in nlp(text)
+            if tok.is_alpha and tok.lemma_ and tok.lemma_.lower() != tok.text.lower()}
 
 
 def function_words(text: str, kinds: frozenset[str] = FUNCTION_POS) -> frozenset[str]:

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from . import thesaurus
 from .concepts import terms_of
+from .grammar import lemmas
 from .lexicon import load_lexicon, named
 from .meanings import CLAUSE_SPLIT, check_paraphrase_qualifiers
 from .retrieve import light_stem, tokenize
@@ -86,8 +87,15 @@ def paraphrase_coverage(sentence: str, cited: str, synonyms: bool = True) -> tup
     missing = [w for w in words if w not in have and light_stem(w) not in stems and w not in bridged
                and w not in qualifying and not same_word(w, (h for h in by_start if h[:6] == w[:6]))]
     if missing and synonyms:
+        # a general-English word bridged by the thesaurus, each side in its dictionary form too ("went" / "go" /
+        # "proceeded", "seen" / "observed"); clinical terms only through the vocabulary
         general = [h for h in have if h not in PARAPHRASE_GLUE and not _clinical(h)]
-        missing = [w for w in missing if _clinical(w) or not any(thesaurus.related(w, h) for h in general)]
+        mine, theirs = lemmas(sentence), lemmas(cited)
+        forms = {h: {h, theirs.get(h, h)} for h in general}
+        base = set(theirs.values())
+        missing = [w for w in missing if _clinical(w) or not (
+            mine.get(w, w) in have or mine.get(w, w) in base
+            or any(thesaurus.related(a, b) for h in general for a in {w, mine.get(w, w)} for b in forms[h]))]
     return 1 - len(missing) / len(words), missing
 
 

@@ -178,6 +178,28 @@ def test_the_thesaurus_bridges_general_english_only(sentence: str, ok: bool) -> 
     assert check_statement(st, cited, Settings.load(env={}).rules.paraphrase_support, paraphrase=True).ok is ok
 
 
+def test_an_irregular_form_is_bridged_by_its_dictionary_form_and_nothing_is_without_the_pipeline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """"seen" is "see", which the thesaurus pairs with "observed"; a word the passage does not stand for stays
+    missing; without spaCy's pipeline no form is read (fail-closed)."""
+    from assistant import grammar
+    from assistant.paraphrase import paraphrase_coverage
+
+    cited = "The latest relapses were observed four to seven years after transplant."
+    assert grammar.lemmas("the relapses were seen and it went on") == {"relapses": "relapse", "were": "be",
+                                                                        "seen": "see", "went": "go"}
+    assert paraphrase_coverage("The last relapses were seen four to seven years after transplant.", cited) == \
+        (1.0, [])
+    assert paraphrase_coverage("The last relapses were seen four to seven years after transplant.",
+                               cited.replace("observed", "treated"))[1] == ["seen"]
+    grammar.lemmas.cache_clear()
+    monkeypatch.setattr(grammar, "_lemma_nlp", [None])
+    assert grammar.lemmas("the relapses were seen") == {}
+    assert paraphrase_coverage("The last relapses were seen four to seven years after transplant.", cited)[1] == \
+        ["seen"]
+    grammar.lemmas.cache_clear()
+
+
 def test_a_drug_may_be_named_by_the_section_the_passage_stands_under() -> None:
     from assistant.rules import parse_answer
 
@@ -278,7 +300,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
-    assert m["faithful_kept"] >= 0.8  # session 15: 0.583 -> 0.803
+    assert m["faithful_kept"] >= 0.82  # session 15: 0.583 -> 0.803; session 16: 0.827
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -287,7 +309,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     m = _measured(fake_assistant, "adversarial2", 200)
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.86  # session 15: 0.78 -> 0.86
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.87  # session 15: 0.78 -> 0.86; 16: 0.88
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
@@ -297,7 +319,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     m = _measured(fake_assistant, "adversarial3", 220)
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.61  # session 15: 0.973 -> 1.0, 0.455 -> 0.618
+    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.64  # s15: 0.455 -> 0.618; s16: 0.645
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(
@@ -307,7 +329,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     m = _measured(fake_assistant, "adversarial4", 220)
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.76  # session 15: 0.927 -> 0.982, 0.564 -> 0.764
+    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.80  # s15: 0.564 -> 0.764; s16: 0.809
 
 
 def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passages_are_all_caught(
@@ -317,7 +339,16 @@ def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passag
     m = _measured(fake_assistant, "adversarial5", 220)
     for label in ("number", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.91 and m["faithful_kept"] >= 0.46
+    assert m["fabrications_caught"] >= 0.91 and m["faithful_kept"] >= 0.48  # session 16: 0.482
+
+
+def test_the_sixth_adversarial_set_changed_numbers_and_wrong_passages_are_all_caught(fake_assistant: Any) -> None:
+    """adversarial6 (220 sentences, written in session 16 at the start, never read; first run in
+    evals/reports/baseline/adversarial6-untuned: faithful kept 0.682, caught 0.909 with session 15's rules)."""
+    m = _measured(fake_assistant, "adversarial6", 220)
+    for label in ("number", "wrong_passage"):
+        assert m["labels"][label]["kept"] == 0, label
+    assert m["fabrications_caught"] >= 0.90 and m["faithful_kept"] >= 0.71  # session 16: 0.718
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
