@@ -55,7 +55,7 @@ QUALIFIERS = {
     "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bbeyond\b|\bover\s+(\d+(\.\d+)?\s*"
     r"(%|percent|kg|lb)|(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
     # "or more" is a limit after a count ("two or more"), not before an adjective ("or more intense doses")
-    "at least": r"\bat least\b|≥|\bor (?:more(?!\s+[a-z]+(?:ive|ense|ent|ous|ful|able|ible|ic)\b)|greater|higher|"
+    "at least": r"\bat least\b|≥|\bor (?:more(?!\s+[a-z]+(?:ive|ense|(?<!m)ent|ous|ful|able|ible|ic)\b)|greater|higher|"
     r"above|older|later)\b|\band (?:above|older)\b|\bminimum\b",
     "at most": r"\bat most\b|≤|\bno more than\b|\bup to\b|\bwithin\s+(?=\d|one|two|three|four|five|six|a year)|"
     r"\bor (?:less|fewer|younger|under|below)\b|"

@@ -98,6 +98,7 @@ def test_qualifier_rule_catches_dropped_negation_and_changed_hedges():
     ("relapse within two years of diagnosis", {"at most"}),
     ("different drugs or more intense doses", {"more"}),  # not a limit: "or more" before an adjective
     ("two or more prior regimens", {"at least"}),
+    ("failed two or more treatment regimens", {"at least"}),  # "-ment" is a noun, not an adjective
     ("the chemotherapy drugs failed to kill enough blasts", {"not"}),
     ("because of the inability to collect leukemia-free stem cells", {"not"}),
     ("Survival fell with age.", {"decrease"}),
