@@ -189,6 +189,11 @@ BINDING_TERMS = {
                "on therapy": re.compile(r"\b(?:during|on|while on) (?:therapy|treatment)\b", re.I)},
     "length": {w: re.compile(rf"\b{w}(?:er)?\s+(?:first\s+)?(?:remission|CR|duration)", re.I)
                for w in ("short", "long")},
+    # what the relapse came after: a transplant or chemotherapy ("relapsed following HCT" is another group)
+    "after": {"after transplant": re.compile(r"\b(?:after|following|post)[- ](?:an?\s+|the\s+|\w+\s+){0,2}?"
+                                             r"(?:HCT|HSCT|SCT|BMT|allo\w*|transplant\w*)", re.I),
+              "after chemotherapy": re.compile(r"\b(?:after|following|during or after)\s+(?:\w+[- ]){0,2}?"
+                                               r"chemo(?:therapy)?\b", re.I)},
     # who approved it: the regulators' approvals differ ("approved in Europe for Ph-negative, in the US for both")
     "agency": {"EMA": re.compile(r"\bEuropean Medicines Agency\b|\bEMA\b|\bEurope(?:an)?\b|\bEU\b"),
                "FDA": re.compile(r"\bFood and Drug Administration\b|\bFDA\b|\bUS\b|\bU\.S\.|\bUnited States\b")},

@@ -329,7 +329,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     m = _measured(fake_assistant, "adversarial4", 220)
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.80  # s15: 0.564 -> 0.764; s16: 0.809
+    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.80  # s15: 0.564 -> 0.764; s16: 0.809, 0.991
 
 
 def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passages_are_all_caught(

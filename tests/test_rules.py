@@ -292,6 +292,11 @@ MARQIBO = ("Vincristine liposomal (Marqibo) is approved for Ph- ALL patients in 
            "dosage regimen is 2.25 mg/m2 IV infusion over 1 h every 7 d.")
 
 
+PRIOR = ("378 patients relapsed during or after first-line chemotherapy with a median survival of 10 months. In "
+         "comparison, 169 patients relapsed following HCT performed during first CR with a median survival of 5.8 "
+         "months.")
+
+
 @pytest.mark.parametrize("sentence,quote,ok", [
     # a figure is bound to the group the part of the passage that gives it names
     ("Boys whose testicular relapse comes during therapy have about 85% three-year event-free survival.", TESTIS,
@@ -303,6 +308,10 @@ MARQIBO = ("Vincristine liposomal (Marqibo) is approved for Ph- ALL patients in 
      "1 hour every 7 days.", MARQIBO, False),
     ("Liposomal vincristine (Marqibo) is approved for Ph- ALL patients in second or subsequent relapse, given at "
      "2.25 mg/m2 IV over 1 hour every 7 days.", MARQIBO, True),
+    # what the relapse came after is a group of its own: the chemotherapy group's figures are not the transplant's
+    ("Patients who relapsed after HCT in first CR had a median survival of 10 months.", PRIOR, False),
+    ("Patients who relapsed after HCT in first CR had a median survival of 5.8 months.", PRIOR, True),
+    ("Patients who relapsed after first-line chemotherapy had a median survival of 10 months.", PRIOR, True),
 ])
 def test_a_figure_keeps_the_group_its_part_of_the_passage_gives_it(sentence, quote, ok):
     _kept_or_failed_by(sentence, quote, ok, "binding")
