@@ -68,7 +68,7 @@ def negated_words(text: str) -> set[str]:
     return {m.group(2).lower() for m in UN_PREFIX.finditer(text) if not known or thesaurus.is_word(m.group(2))}
 
 
-_NEGATION = re.compile(f"{QUALIFIERS['not']}|{QUALIFIERS['no']}", re.I)
+_NEGATION = re.compile(f"{QUALIFIERS['not']}|{QUALIFIERS['no']}|\\brather than\\b|\\binstead of\\b", re.I)
 
 
 def _negations(text: str) -> int:

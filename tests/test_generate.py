@@ -309,7 +309,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     m = _measured(fake_assistant, "adversarial2", 200)
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.98 and m["faithful_kept"] >= 0.87  # session 15: 0.78 -> 0.86; 16: 0.88
+    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.87  # session 15: 0.78 -> 0.86; 16: 0.88, 0.99
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(

@@ -335,6 +335,11 @@ def test_a_figure_keeps_the_group_its_part_of_the_passage_gives_it(sentence, quo
     ("Refractory ALL is curable with more standard chemotherapy.",
      "Refractory ALL is not curable with more standard chemotherapy.", False),
     ("Transplant is the curative therapy for adults.", "Transplant is the only curative therapy for adults.", False),
+    # "rather than" / "instead of" say what is not so
+    ("The remaining blood is discarded rather than returned to the body.",
+     "The remaining blood is then returned to the body.", False),
+    ("Peripheral blood stem cells are used rather than bone marrow.",
+     "Peripheral blood stem cells are used instead of bone marrow.", True),
     # each clause is compared with the part of the passage it rests on: two parts, two directions
     ("Over 80% of adults reach remission, but fewer than half stay leukemia-free long term.",
      "Over 80 percent of adult patients will attain a complete remission. After further therapy, less than half "
