@@ -33,7 +33,7 @@ from .concepts import terms_of
 from .context import asked_groups, groups_in
 from .grammar import function_words
 from .lexicon import load_lexicon, named
-from .retrieve import light_stem, tokenize
+from .retrieve import STOPWORDS, light_stem, tokenize
 from .values import (  # noqa: F401 - re-exported
     _WHY_DIFFER,
     TIME_UNITS,
@@ -253,7 +253,7 @@ def focus(question: str) -> Focus:
     filler = function_words(clause)  # "once it comes back", "that one", "which drug still works": no content
     words = frozenset(light_stem(t, loose=True) for t in tokenize(_core(clause, setting))
                       if len(t) > 2 and not t.isdigit() and t not in CUE_WORDS and t not in named
-                      and t not in SETTING_WORDS and t not in filler)
+                      and t not in SETTING_WORDS and t not in filler and light_stem(t) not in STOPWORDS)
     return Focus(words, groups, topic)
 
 
@@ -315,7 +315,26 @@ def coverage(f: Focus, text: str, synonyms: bool = False) -> float:
     found = f.words & words
     if synonyms and len(found) < len(f.words):  # a general-English synonym ("stretched" / "extended")
         found |= {w for w in f.words - words if _synonym_in(w, words)}
-    return (len(found) + len(f.groups & groups)) / total
+    named = f.groups & groups
+    named |= {g for g in f.groups - groups if _member_in(g, text)}
+    return (len(found) + len(named)) / total
+
+
+def _member_in(group: str, text: str) -> bool:
+    """``text`` names a term of the kind that a general term (``group``: "side effects") stands for ("cytokine
+    release syndrome", "neurotoxicity" ...), by the vocabulary bridge."""
+    pattern = _members_pattern(group)
+    return bool(pattern and pattern.search(text))
+
+
+@lru_cache(maxsize=256)
+def _members_pattern(group: str) -> re.Pattern[str] | None:
+    from .vocabulary import load_vocabulary
+
+    members = load_vocabulary().members(group)
+    if not members:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(m) for m in sorted(members, key=len, reverse=True)) + r")\b", re.I)
 
 
 def _synonym_in(word: str, words: frozenset[str]) -> bool:

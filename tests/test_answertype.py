@@ -93,6 +93,16 @@ def test_function_words_are_not_what_is_asked():
     assert "onc" not in focus("so how long does the chemo go on for once ALL comes back").words
     assert "one" not in focus("how long did the kids get the chemo for in that one").words
     assert "still" not in focus("and if he has that T315I one, which drug still works?").words
+    assert focus("ok whats the scariest side effects with kymriah").words == {"scariest"}  # "whats" is "what"
+
+
+def test_a_general_term_is_covered_by_any_term_of_its_kind():
+    # "side effects" is what a sentence naming cytokine release syndrome is about (the bridge's kinds)
+    f = focus("what are the worst side effects of kymriah")
+    assert "side effects" in f.groups
+    assert coverage(f, "the label carries a boxed warning for neurological events and for cytokine release "
+                       "syndrome (CRS)") > coverage(f, "it is given as a single infusion")
+    assert coverage(f, "it is given as a single infusion") == 0.0
 
 
 def test_coverage_counts_words_by_light_stem_and_terms_by_any_alias():
