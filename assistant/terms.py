@@ -9,12 +9,13 @@ Built once per index build from its sentences (:meth:`Terms.of`); pure afterward
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .features import GENERIC
 from .grammar import function_words
 from .lexicon import load_lexicon
-from .retrieve import Store, tokenize
+from .retrieve import STOPWORDS, Store, tokenize
 from .spelling import Speller, english_words
 from .vocabulary import Vocabulary, load_vocabulary, mine_abbreviations
 
@@ -77,6 +78,8 @@ class Terms:
             if base and (base in self.vocab or base in GENERIC or base in self.lex_words
                          or base in function_words(base)):
                 continue
+            if _contraction(tok):
+                continue
             if self.speller.correct(tok) is None:
                 out.append(tok)
         return out
@@ -92,3 +95,19 @@ class Terms:
         """Drug-like words of the question that name no drug in the sources (see ``spelling``)."""
         # "tecartus/brexu-cel" is two names
         return self.speller.unknown_drugs([p for t in tokenize(question) for p in t.split("/") if p])
+
+
+# The endings a contraction leaves when typed without its apostrophe ("theyre", "youve", "didnt", "itll")
+_CONTRACTED = re.compile(r"^(.+?)(nt|re|ve|ll|d|m)$")
+_NOT_STEMS = frozenset({"ca", "wo", "sha"})  # "can't", "won't", "shan't"
+
+
+def _contraction(token: str) -> bool:
+    """A stop word with a contraction's ending and no apostrophe: "theyre", "youve", "didnt", "wouldnt"."""
+    m = _CONTRACTED.match(token)
+    return bool(m) and (m.group(1) in STOPWORDS or (m.group(2) == "nt" and m.group(1) in _NOT_STEMS)
+                        or m.group(1) in _AUX)
+
+
+_AUX = frozenset("is are was were has have had does did do could would should might must need".split())
+
