@@ -105,8 +105,10 @@ _NOT_STEMS = frozenset({"ca", "wo", "sha"})  # "can't", "won't", "shan't"
 def _contraction(token: str) -> bool:
     """A stop word with a contraction's ending and no apostrophe: "theyre", "youve", "didnt", "wouldnt"."""
     m = _CONTRACTED.match(token)
-    return bool(m) and (m.group(1) in STOPWORDS or (m.group(2) == "nt" and m.group(1) in _NOT_STEMS)
-                        or m.group(1) in _AUX)
+    if m is None:
+        return False
+    stem, end = m.group(1), m.group(2)
+    return stem in STOPWORDS or stem in _AUX or (end == "nt" and stem in _NOT_STEMS)
 
 
 _AUX = frozenset("is are was were has have had does did do could would should might must need".split())

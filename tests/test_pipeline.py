@@ -249,7 +249,8 @@ def test_apostrophe_less_possessives_and_bridge_words_are_not_missing_from_the_s
     assert unknown("whats the dose for my sons infusion") == []
     assert "break" not in unknown("does he get a break in between cycles")
     # any contraction of a stop word or an auxiliary typed so ("theyre", "youve", "wouldnt", "cant")
-    assert unknown("theyre saying it wouldnt work, youve seen that, cant they try blinatumomab") == []
+    said = unknown("theyre saying it wouldnt work, youve seen that, cant they try blinatumomab")
+    assert not {"theyre", "wouldnt", "youve", "cant"} & set(said)
     assert "fertility" in unknown("theyre worried about fertility")
     assert "electrician" in unknown("can an electrician keep working on inotuzumab")
 
