@@ -59,6 +59,11 @@ class RetrievalSettings(_Section):
     concept_weight: float = Field(1.0, description="Weight of a third ranking fused in (hybrid; 0: off): chunks "
                                   "by the rare clinical terms they share with the question through the vocabulary "
                                   "bridge (``concepts``).", ge=0)
+    audience_weight: float = Field(0.25, description="Weight of a ranking fused in (hybrid; 0: off) that puts "
+                                   "the chunks of documents written about the group a question asks about "
+                                   "(children, adults) first. 0.25 of 0, 0.25, 0.5, 1, chosen in every fold of "
+                                   "a leave-one-set-out run over the nine tuning sets (python -m "
+                                   "evals.fit_audience): held-out key facts 0.7995 -> 0.8045 (session 16).", ge=0)
     sentence_rank: bool = Field(False, description="Fuse a third ranking: chunks by their best sentence's cosine "
                                 "to the question (sentence-level dense retrieval mapped to chunks).")
     rerank_depth: int = Field(0, description="Fused passages reordered by their best sentence's composer score "

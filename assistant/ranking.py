@@ -80,6 +80,8 @@ class Cues:
 
 
 NOT_PLURAL = frozenset("does is was has this his its us yes less plus process status always perhaps".split())
+# plurals that ask for one value, not a list ("what are his chances", "what are the odds")
+VALUE_PLURALS = frozenset("chances odds rates percentages years months weeks days hours times".split())
 
 
 def asks_several(text: str) -> bool:
@@ -89,6 +91,7 @@ def asks_several(text: str) -> bool:
     if "list" in words or "include" in words or "includes" in words:
         return True
     return any(w.endswith("s") and not w.endswith("ss") and len(w) > 3 and w not in NOT_PLURAL
+               and w not in VALUE_PLURALS
                for i, q in enumerate(words) if q in ("what", "which") for w in words[i + 1:i + 4])
 
 

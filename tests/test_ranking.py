@@ -55,6 +55,8 @@ def test_features_read_the_question_cues() -> None:
     ("what does blinatumomab do", False),
     ("what is the dose", False),
     ("is kymriah approved for adults", False),
+    ("what are his chances now", False),  # a plural that asks for one value
+    ("what are the odds of a second remission", False),
 ])
 def test_a_question_asking_for_several_things(question: str, several: bool) -> None:
     from assistant.ranking import asks_several

@@ -85,3 +85,25 @@ def test_sentence_ranking_maps_the_closest_sentences_to_their_chunks(fake_assist
 
     r = Retriever(store, retriever.embedder, on).retrieve("clofarabine dose in pediatric patients")
     assert "sentences" in r.timings_ms and len(r.passages) == on.retrieval.top_k
+
+
+def test_the_audience_ranking_puts_the_documents_about_the_group_asked_first(fake_assistant):
+    """``retrieval.audience_weight`` (0.25, fitted leave-one-set-out): a question about a child lifts the chunks
+    of the documents written about children; one about no group, or about both, fuses nothing."""
+    store, retriever = fake_assistant.store, fake_assistant.retriever
+    ranks = store.audience("my 7 year old relapsed two years after treatment, what are his chances")
+    assert ranks and {store.docs[store.chunks[c].doc_id].audience_age for c in ranks} == {"children"}
+    assert len(set(ranks.values())) == 1  # all tied
+    adults = store.audience("my husband is 45 and his ALL came back")
+    assert adults and {store.docs[store.chunks[c].doc_id].audience_age for c in adults} == {"adults"}
+    assert store.audience("what is blinatumomab") == {}
+    assert store.audience("does blinatumomab work in children and adults") == {}
+    q = "my 7 year old relapsed two years after treatment, what are his chances"
+    on = retriever.retrieve(q).passages
+    off_settings = fake_assistant.settings.model_copy(deep=True)
+    off_settings.retrieval.audience_weight = 0.0
+    from assistant.retrieve import Retriever
+
+    off = Retriever(store, retriever.embedder, off_settings).retrieve(q).passages
+    children = lambda ps: sum(store.docs[p.chunk.doc_id].audience_age == "children" for p in ps)  # noqa: E731
+    assert fake_assistant.settings.retrieval.audience_weight == 0.25 and children(on) >= children(off)
