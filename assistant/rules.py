@@ -193,12 +193,17 @@ def check_support(sentence: str, cited: str, threshold: float) -> RuleResult:
     return RuleResult("support", True, f"{cov:.0%} of content words found")
 
 
+SHARE_OF = {"half": 50.0, "quarter": 25.0}  # "half of the children" is what "50%" says, exactly
+
+
 def check_numbers(sentence: str, cited: str) -> RuleResult:
     s, c = normalise(sentence), normalise(cited)
     missing = [fmt(q) for q in missing_quantities(s, c)]
     have_words = set(word_numbers(c))
     values = {v for q in extract(c) for v in (q.a, q.b) if v is not None}
-    missing += [w for w in word_numbers(s) if w not in have_words and WORD_VALUES.get(w) not in values]
+    shares = {q.a for q in extract(c) if q.unit == "%" and q.b is None}
+    missing += [w for w in word_numbers(s) if w not in have_words and WORD_VALUES.get(w) not in values
+                and SHARE_OF.get(w) not in shares]
     if missing:
         return RuleResult("numbers", False, f"not in the cited text: {', '.join(missing)}")
     return RuleResult("numbers", True)

@@ -319,7 +319,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     m = _measured(fake_assistant, "adversarial3", 220)
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.64  # s15: 0.455 -> 0.618; s16: 0.645
+    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.65  # s15: 0.455 -> 0.618; s16: 0.655
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(

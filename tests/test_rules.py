@@ -238,6 +238,10 @@ def test_a_dose_sentence_may_take_its_drug_from_the_sentence_before():
     ("The estimated six-year EFS was 67 percent.", "an estimated six-month EFS of 67 percent", False),
     ("Patients weighing under 45 lb get 15 mcg/m2/day.", "In patients weighing < 45 kg, 15 mcg/m2/day", False),
     ("7 of the 11 had complete responses.", "seven of 11 had complete responses", True),
+    # "half" is exactly 50 percent, "a quarter" 25 percent; not 50 mg, not 40 percent
+    ("It resulted in a response in half of children.", "It has resulted in a 50% response rate in children.", True),
+    ("It resulted in a response in half of children.", "It has resulted in a 40% response rate in children.", False),
+    ("A quarter of patients responded.", "The dose was 25 mg.", False),
 ])
 def test_numbers_with_hyphenated_units_pounds_and_number_words(sentence, quote, ok):
     _kept_or_failed_by(sentence, quote, ok, "numbers")
