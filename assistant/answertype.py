@@ -315,26 +315,9 @@ def coverage(f: Focus, text: str, synonyms: bool = False) -> float:
     found = f.words & words
     if synonyms and len(found) < len(f.words):  # a general-English synonym ("stretched" / "extended")
         found |= {w for w in f.words - words if _synonym_in(w, words)}
-    named = f.groups & groups
-    named |= {g for g in f.groups - groups if _member_in(g, text)}
-    return (len(found) + len(named)) / total
-
-
-def _member_in(group: str, text: str) -> bool:
-    """``text`` names a term of the kind that a general term (``group``: "side effects") stands for ("cytokine
-    release syndrome", "neurotoxicity" ...), by the vocabulary bridge."""
-    pattern = _members_pattern(group)
-    return bool(pattern and pattern.search(text))
-
-
-@lru_cache(maxsize=256)
-def _members_pattern(group: str) -> re.Pattern[str] | None:
-    from .vocabulary import load_vocabulary
-
-    members = load_vocabulary().members(group)
-    if not members:
-        return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(m) for m in sorted(members, key=len, reverse=True)) + r")\b", re.I)
+    terms = f.groups & groups
+    terms |= {g for g in f.groups - groups if load_vocabulary().names_member(g, text)}  # "side effects": CRS
+    return (len(found) + len(terms)) / total
 
 
 def _synonym_in(word: str, words: frozenset[str]) -> bool:

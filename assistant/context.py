@@ -115,6 +115,18 @@ def asked_groups(question: str) -> set[str]:
     return groups_in(KIN.sub(" ", question)) | {"children" if age < 18 else "adults"}
 
 
+def audience_ranking(store: Store, question: str) -> dict[str, float]:
+    """The chunks of the documents written about the group ``question`` asks about (children, adults), all
+    tied first (a ranking retrieval fuses in); empty when it asks about none, or about both."""
+    from .retrieve import tied_ranks
+
+    groups = asked_groups(question) & {"children", "adults"}
+    if len(groups) != 1:
+        return {}
+    group = next(iter(groups))
+    return tied_ranks([(c, 1.0) for c in store.chunk_order if store.docs[store.chunks[c].doc_id].audience_age == group])
+
+
 # When the relapse came (early: within 36 months of diagnosis or on treatment; late: after) and which relapse
 # it is.  Each pattern reads a sentence or a question; a text that names both sides says neither.
 MONTHS = r"(\d{1,3})\s*(months?|mo)\b|(\d{1,2}|an?|one|two|three|four|five|six)\s*(years?|yrs?)\b"

@@ -184,18 +184,6 @@ class Store:
                                            for c in self.chunk_order])
         return [(self.chunk_order[i], s) for i, s in concept_ranking(terms_of(question), self._concepts, n)]
 
-    def audience(self, question: str) -> dict[str, float]:
-        """The chunks of the documents written about the group ``question`` asks about (children, adults), all
-        tied first; empty when it asks about none, or about both."""
-        from .context import asked_groups
-
-        groups = asked_groups(question) & {"children", "adults"}
-        if len(groups) != 1:
-            return {}
-        group = next(iter(groups))
-        ids = [c for c in self.chunk_order if self.docs[self.chunks[c].doc_id].audience_age == group]
-        return tied_ranks([(c, 1.0) for c in ids])
-
     def dense(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         got = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, len(self.chunks)),
                                     include=["distances"])
@@ -308,7 +296,9 @@ class Retriever:
             weights.append(rs.concept_weight)
             t["concepts"] = _ms(t0)
         if rs.audience_weight and strategy == "hybrid":
-            audience = self.store.audience(question or query)
+            from .context import audience_ranking
+
+            audience = audience_ranking(self.store, question or query)
             if audience:
                 rankings.append(audience)
                 weights.append(rs.audience_weight)

@@ -41,6 +41,12 @@ class Vocabulary:
         about what the general word asks for.  Empty for any other term."""
         return self.kind_terms.get(name.lower(), ())
 
+    def names_member(self, name: str, text: str) -> bool:
+        """``text`` names a term of the kind the general term ``name`` stands for ("side effects": cytokine
+        release syndrome, neurotoxicity ...); False for any other term."""
+        pattern = _members_pattern(self, name.lower())
+        return bool(pattern and pattern.search(text))
+
     def found(self, text: str) -> list[tuple[Group, str]]:
         """Terms named in ``text`` through a variant (not a spelling the documents already use)."""
         return [(g, name) for g, name in self.lexicon.find(text) if name.lower() not in self.corpus_names]
@@ -166,3 +172,13 @@ def load_terms() -> tuple[dict[str, object], ...]:
 def load_vocabulary(mined: tuple[tuple[str, str], ...] = ()) -> Vocabulary:
     """The packaged bridge plus the abbreviation pairs mined from an index build's documents."""
     return build_vocabulary(load_terms(), mined)
+
+
+@lru_cache(maxsize=256)
+def _members_pattern(vocab: Vocabulary, name: str) -> re.Pattern[str] | None:
+    """One pattern for the corpus spellings of the terms a general term stands for (longest first)."""
+    members = vocab.members(name)
+    if not members:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(m) for m in sorted(members, key=len, reverse=True)) + r")\b", re.I)
+

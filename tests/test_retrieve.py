@@ -90,14 +90,16 @@ def test_sentence_ranking_maps_the_closest_sentences_to_their_chunks(fake_assist
 def test_the_audience_ranking_puts_the_documents_about_the_group_asked_first(fake_assistant):
     """``retrieval.audience_weight`` (0.25, fitted leave-one-set-out): a question about a child lifts the chunks
     of the documents written about children; one about no group, or about both, fuses nothing."""
+    from assistant.context import audience_ranking
+
     store, retriever = fake_assistant.store, fake_assistant.retriever
-    ranks = store.audience("my 7 year old relapsed two years after treatment, what are his chances")
+    ranks = audience_ranking(store, "my 7 year old relapsed two years after treatment, what are his chances")
     assert ranks and {store.docs[store.chunks[c].doc_id].audience_age for c in ranks} == {"children"}
     assert len(set(ranks.values())) == 1  # all tied
-    adults = store.audience("my husband is 45 and his ALL came back")
+    adults = audience_ranking(store, "my husband is 45 and his ALL came back")
     assert adults and {store.docs[store.chunks[c].doc_id].audience_age for c in adults} == {"adults"}
-    assert store.audience("what is blinatumomab") == {}
-    assert store.audience("does blinatumomab work in children and adults") == {}
+    assert audience_ranking(store, "what is blinatumomab") == {}
+    assert audience_ranking(store, "does blinatumomab work in children and adults") == {}
     q = "my 7 year old relapsed two years after treatment, what are his chances"
     on = retriever.retrieve(q).passages
     off_settings = fake_assistant.settings.model_copy(deep=True)
