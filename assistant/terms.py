@@ -100,6 +100,7 @@ class Terms:
 # The endings a contraction leaves when typed without its apostrophe ("theyre", "youve", "didnt", "itll")
 _CONTRACTED = re.compile(r"^(.+?)(nt|re|ve|ll|d|m)$")
 _NOT_STEMS = frozenset({"ca", "wo", "sha"})  # "can't", "won't", "shan't"
+_AUX = frozenset("is are was were has have had does did do could would should might must need".split())
 
 
 def _contraction(token: str) -> bool:
@@ -109,7 +110,3 @@ def _contraction(token: str) -> bool:
         return False
     stem, end = m.group(1), m.group(2)
     return stem in STOPWORDS or stem in _AUX or (end == "nt" and stem in _NOT_STEMS)
-
-
-_AUX = frozenset("is are was were has have had does did do could would should might must need".split())
-
