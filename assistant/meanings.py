@@ -31,9 +31,17 @@ MEANING = {"younger": "younger", "older": "older",
 JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
 
 
+# Before a figure, "less than" / "more than" also bound it, as "at most" / "at least" do: "within 18 months" says
+# what "<18 months" says, "over 40 percent" what "at least 40 percent" says (and keep their direction, "down" /
+# "up", which a comparison without a figure has alone: "less likely").
+BOUND = {"at most": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bless than|\bfewer than|<|\bbelow|\bunder)\s*(?=\d)", re.I),
+         "at least": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bmore than|\bgreater than|>|\babove|\bover|\bbeyond)"
+                                r"\s*(?=\d|one\b|two\b|three\b|four\b|five\b|six\b)", re.I)}
+
+
 def _meanings(text: str, morph: bool = True) -> frozenset[str]:
     text = re.sub(r"(?<=[a-z])-(?=or\b|and\b)|(?<=\bor)-(?=[a-z])|(?<=\band)-(?=[a-z])", " ", text)  # "second-or-later"
-    out = {MEANING[k] for k in qualifiers(text) if k in MEANING}
+    out = {MEANING[k] for k in qualifiers(text) if k in MEANING} | {k for k, p in BOUND.items() if p.search(text)}
     if JUST.search(text):
         out.add("only" if "just" in text.lower() else "at most")
     if morph:  # each by its word: "unrelated" in the passage does not cover a "not" the sentence adds

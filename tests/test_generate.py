@@ -266,6 +266,13 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
      "It is cured in two-thirds with additional chemotherapy and radiation.", False),  # a comparison
     ("If relapse comes within two years, a second remission may be attained [1].",
      "If relapse comes more than two years after treatment, a second remission may be attained.", False),
+    # before a figure "less than" / "more than" bound it as "at most" / "at least" do; "no more than" is a cap
+    ("Relapse within 18 months cut the CR rate to 36 percent [1].",
+     "Patients whose disease relapsed <18 months from initial therapy had a CR rate of 36 percent.", True),
+    ("Relapse after at least 18 months cut the CR rate to 36 percent [1].",
+     "Patients whose disease relapsed <18 months from initial therapy had a CR rate of 36 percent.", False),
+    ("Adults get a lower dose, capped at 40 mg/m2/day [1].",
+     "Adult patients are treated at a lower dose, no more than 40 mg/m2/day.", True),
 ])
 def test_a_negation_inside_a_word_is_compared_by_its_word(sentence: str, cited: str, ok: bool) -> None:
     from assistant.rules import parse_answer
