@@ -34,9 +34,12 @@ JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
 # Before a figure, "less than" / "more than" also bound it, as "at most" / "at least" do: "within 18 months" says
 # what "<18 months" says, "over 40 percent" what "at least 40 percent" says (and keep their direction, "down" /
 # "up", which a comparison without a figure has alone: "less likely").
-BOUND = {"at most": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bless than|\bfewer than|<|\bbelow|\bunder)\s*(?=\d)", re.I),
-         "at least": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bmore than|\bgreater than|>|\babove|\bover|\bbeyond)"
-                                r"\s*(?=\d|one\b|two\b|three\b|four\b|five\b|six\b)", re.I)}
+_FIGURE = r"(?=\d|one\b|two\b|three\b|four\b|five\b|six\b)"
+_RUNS = r"(?!\d+(?:\.\d+)?\s*(?:h|hr|hrs|hours?|min|minutes?)\b)"  # "IV over 2 h": how long an infusion runs
+BOUND = {"at most": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bless than|\bfewer than|<|\bbelow|\bunder)\s*" + _RUNS
+                               + _FIGURE, re.I),
+         "at least": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bmore than|\bgreater than|>|\babove|\bbeyond|\bover)\s*"
+                                + _RUNS + _FIGURE, re.I)}
 
 
 def _meanings(text: str, morph: bool = True) -> frozenset[str]:

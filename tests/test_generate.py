@@ -273,6 +273,15 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
      "Patients whose disease relapsed <18 months from initial therapy had a CR rate of 36 percent.", False),
     ("Adults get a lower dose, capped at 40 mg/m2/day [1].",
      "Adult patients are treated at a lower dose, no more than 40 mg/m2/day.", True),
+    ("Blinatumomab cleared MRD in over three-quarters of patients [1].",
+     "Blinatumomab eradicated measurable residual disease in more than three-quarters of patients.", True),
+    ("Blinatumomab cleared MRD in under three-quarters of patients [1].",
+     "Blinatumomab eradicated measurable residual disease in more than three-quarters of patients.", False),
+    # a superlative keeps its direction: "best" is "better", "worst" is not
+    ("The longer the first remission, the better the outlook [1].",
+     "Patients with the longest duration of first remission tend to have the best outcomes.", True),
+    ("The longer the first remission, the worse the outlook [1].",
+     "Patients with the longest duration of first remission tend to have the best outcomes.", False),
 ])
 def test_a_negation_inside_a_word_is_compared_by_its_word(sentence: str, cited: str, ok: bool) -> None:
     from assistant.rules import parse_answer
