@@ -82,6 +82,39 @@ def negated_words(text: str) -> set[str]:
 _NEGATION = re.compile(f"{QUALIFIERS['not']}|{QUALIFIERS['no']}|\\brather than\\b|\\binstead of\\b", re.I)
 
 
+# A negation a verb carries: "avoid contaminating" is "not contaminate", "failed two regimens" "has not responded
+# to", "differ" "are not the same", "stops the marrow from making" "does not make".
+LEXICAL_NEGATION = re.compile(r"\b(?:avoid(?:s|ed|ing)?|prevent(?:s|ed|ing)?|differ(?:s|ed|ent)?|fail(?:s|ed)?|"
+                              r"(?:stop|keep)(?:s|ped|ing)?\s+(?:\w+\s+){0,3}?from)\b", re.I)
+
+
+# A change the passage calls small ("little increase in toxicity", "a slight benefit") is another claim without
+# its degree ("increases toxicity"): that degree may not be dropped.
+SMALL_CHANGE = re.compile(r"\b(?:little|slight|small|minimal|modest)\s+(?:\w+\s+)?(?:increase|rise|improvement|"
+                          r"benefit|gain|change|difference|decrease|reduction|effect|advantage)", re.I)
+SMALL = re.compile(r"\b(?:little|slight(?:ly)?|small|minimal(?:ly)?|modest(?:ly)?|marginal(?:ly)?|barely|hardly)\b",
+                   re.I)
+
+
+def _polarities(sentence: str, part: str) -> tuple[int, int] | None:
+    """Whether each of the two ends up negative (1) or not (0), counting the negations said in words and those a
+    verb carries, where a verb carries one on either side (None where none does)."""
+    la, lb = len(LEXICAL_NEGATION.findall(sentence)), len(LEXICAL_NEGATION.findall(part))
+    if not (la or lb):
+        return None
+    return (_negations(sentence) + la) % 2, (_negations(part) + lb) % 2
+
+
+def _same_polarity(sentence: str, part: str) -> bool:
+    """One of the two says a negation in words and the other only by a verb that carries one, and both end up
+    negative (or both positive): "taking care not to contaminate" for "care must be taken to avoid contaminating"."""
+    if (_negations(sentence) == 0) == (_negations(part) == 0):
+        return False
+    p = _polarities(sentence, part)
+    return p is not None and p[0] == p[1] and bool(LEXICAL_NEGATION.search(sentence if not _negations(sentence)
+                                                                          else part))
+
+
 def _negations(text: str) -> int:
     """How many negations ``text`` says in words ("neither ... nor" is one)."""
     return sum(1 for m in _NEGATION.finditer(text) if m.group(0).lower() != "nor")
@@ -169,10 +202,16 @@ def check_paraphrase_qualifiers(sentence: str, cited: str) -> RuleResult:
         added.add("negation")  # a negation elsewhere in the passage does not negate this part
     if _flipped(s, window) or _negations(s) > _negations(c):
         added.add("negation")  # ... or one more negation than the passage has ("not candidates ... no benefit")
+    if "negation" in added and _same_polarity(s, window):
+        added.discard("negation")
     mine_d, theirs_d = _degrees(s), _degrees(c)
     turned |= {m for m in mine_d if OPPOSITE[m] in theirs_d and m not in theirs_d}
     # Dropped: only a negation the part says in words; "uncommon" may become "rare".
     dropped = (_meanings(window, morph=False) - mine) & KEEP
+    if "negation" in dropped and _same_polarity(s, window):
+        dropped -= {"negation"}
+    if SMALL_CHANGE.search(window) and not SMALL.search(s):
+        dropped |= {"small"}
     parts = ([f"adds '{', '.join(sorted(added))}'"] if added else []) + \
             ([f"drops '{', '.join(sorted(dropped))}'"] if dropped else []) + \
             ([f"turns round '{', '.join(sorted(OPPOSITE[m] for m in turned))}'"] if turned else [])

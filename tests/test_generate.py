@@ -277,6 +277,18 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
      "Blinatumomab eradicated measurable residual disease in more than three-quarters of patients.", True),
     ("Blinatumomab cleared MRD in under three-quarters of patients [1].",
      "Blinatumomab eradicated measurable residual disease in more than three-quarters of patients.", False),
+    # a negation said in words on one side and by a verb on the other ("avoid", "differ", "fail", "stop ... from")
+    ("Take care not to contaminate the sample with blood [1].",
+     "Care must be taken to avoid contaminating the CSF specimen with peripheral blood.", True),
+    ("Take care to contaminate the sample with blood [1].",
+     "Care must be taken to avoid contaminating the CSF specimen with peripheral blood.", True),  # no word: as before
+    ("Their side effects differ from those of chemotherapy [1].",
+     "The toxicities are not the same as for chemotherapy.", True),
+    # ... and a change the passage calls small keeps its degree
+    ("Adding them to chemotherapy increases toxicity [1].",
+     "When added to chemotherapy there is little increase in toxicity.", False),
+    ("Adding them to chemotherapy increases toxicity slightly [1].",
+     "When added to chemotherapy there is little increase in toxicity.", True),
     # a superlative keeps its direction: "best" is "better", "worst" is not
     ("The longer the first remission, the better the outlook [1].",
      "Patients with the longest duration of first remission tend to have the best outcomes.", True),
