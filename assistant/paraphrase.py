@@ -42,6 +42,11 @@ about both source sources passage passages say says said state states stated rep
 show shows showed shown found find finds was were is are be been being has have had do does did done an the a
 of to in on at by for with as from or and but than then so such some any other another one ones""".split())
 
+# Connectives: they join claims and add none of their own ("..., while those 45 kg or heavier get ..."); the claims
+# they join are checked.  Unlike the glue above they stay in the passage's words that a thesaurus word may match
+# ("because" / "since").
+CONNECTIVES = frozenset("while whereas although though even since particularly especially".split())
+
 
 # Units and number words: the numbers rule checks them, with their values, against the quote itself.
 UNIT_WORDS = frozenset("""mg mcg µg kg g gm m2 mg/m2 mcg/m2 mg/kg cgy gy day days daily d h hr hrs hour hours minute
@@ -79,8 +84,8 @@ def paraphrase_coverage(sentence: str, cited: str, synonyms: bool = True) -> tup
             bridged.update(tokenize(name))
     qualifying = _qualifier_words(normalise(sentence))
     words = [t for t in tokenize(normalise(sentence)) if len(t) > 1 and "-" not in t and t not in PARAPHRASE_GLUE
-             and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS and t not in CONTRACTED
-             and t not in COMPARE]
+             and t not in CONNECTIVES and not any(ch.isdigit() for ch in t) and t not in UNIT_WORDS
+             and t not in CONTRACTED and t not in COMPARE]
     if not words:
         return 1.0, []
     by_start = [h for h in have if len(h) >= 6]
@@ -160,7 +165,7 @@ def new_run(clause: str, literal: list[str], missing: list[str]) -> list[str]:
     gone, still = set(literal), set(missing)
     run, weight = list[str](), 0.0
     for t in tokenize(normalise(clause)):
-        if len(t) <= 1 or t in PARAPHRASE_GLUE or t in UNIT_WORDS or any(ch.isdigit() for ch in t):
+        if len(t) <= 1 or t in PARAPHRASE_GLUE or t in CONNECTIVES or t in UNIT_WORDS or any(ch.isdigit() for ch in t):
             continue
         if t in gone:
             run, weight = run + [t], weight + (1.0 if t in still else SYNONYM_WEIGHT)

@@ -289,6 +289,13 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
      "When added to chemotherapy there is little increase in toxicity.", False),
     ("Adding them to chemotherapy increases toxicity slightly [1].",
      "When added to chemotherapy there is little increase in toxicity.", True),
+    # connectives join claims and add none; the claims they join are checked
+    ("Children get 52 mg/m2/day, while adults get 40 mg/m2/day at most [1].",
+     "In children the dosage is 52 mg/m2/day; adult patients are treated at a lower dose, no more than 40 mg/m2/day.",
+     True),
+    ("Children get 52 mg/m2/day, while adults get no more than 40 mg/m2/day in hospital under close monitoring "
+     "[1].", "In children the dosage is 52 mg/m2/day; adult patients are treated at a lower dose, no more than "
+     "40 mg/m2/day.", False),
     # a superlative keeps its direction: "best" is "better", "worst" is not
     ("The longer the first remission, the better the outlook [1].",
      "Patients with the longest duration of first remission tend to have the best outcomes.", True),
