@@ -25,7 +25,7 @@ import numpy as np
 from .harness import HERE, load_set
 from .metrics import contains_fact, evidence_found
 
-DEFAULT_SETS = ("dev", "train", "heldout", "heldout2", "fresh1", "fresh4", "fresh5")
+DEFAULT_SETS = ("dev", "train", "heldout", "heldout2", "fresh1", "fresh4", "fresh5", "train2", "fresh19")
 FLOORS = (0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 RATIOS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
