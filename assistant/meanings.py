@@ -36,10 +36,11 @@ JUST = re.compile(r"\bjust\b|\bcapped at\b", re.I)
 # "up", which a comparison without a figure has alone: "less likely").
 _FIGURE = r"(?=\d|one\b|two\b|three\b|four\b|five\b|six\b)"
 _RUNS = r"(?!\d+(?:\.\d+)?\s*(?:h|hr|hrs|hours?|min|minutes?)\b)"  # "IV over 2 h": how long an infusion runs
-BOUND = {"at most": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bless than|\bfewer than|<|\bbelow|\bunder)\s*" + _RUNS
-                               + _FIGURE, re.I),
-         "at least": re.compile(r"(?<!\bno )(?<!\bnot )(?:\bmore than|\bgreater than|>|\babove|\bbeyond|\bover)\s*"
-                                + _RUNS + _FIGURE, re.I)}
+_NOT_CAP = r"(?<!\bno )(?<!\bnot )"  # "no more than 40 mg" is a cap, "at most"
+BOUND = {"at most": re.compile(_NOT_CAP + r"(?:\bless than|\bfewer than|\bshorter than|<|\bbelow|\bunder)\s*"
+                               + _RUNS + _FIGURE, re.I),
+         "at least": re.compile(_NOT_CAP + r"(?:\bmore than|\bgreater than|\blonger than|>|\babove|\bbeyond|"
+                                r"\bover)\s*" + _RUNS + _FIGURE, re.I)}
 
 
 def _meanings(text: str, morph: bool = True) -> frozenset[str]:

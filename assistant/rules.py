@@ -50,9 +50,11 @@ QUALIFIERS = {
     "only": r"\bonly\b|\bsolely\b", "rarely": r"\brarely\b|\bseldom\b", "usually": r"\busually\b|\btypically\b",
     "often": r"\boften\b|\bfrequently\b|\bcommonly\b", "sometimes": r"\bsometimes\b|\boccasionally\b",
     # "over 2 h" is how long an infusion runs, not "more than": over/under count only before a share or a weight.
-    "less than": r"\bless than\b|\bfewer than\b|<|\bbelow\b|\bunder\s+(\d+(\.\d+)?\s*(%|percent|kg|lb)|"
+    "less than": r"\bless than\b|\bfewer than\b|\bshorter than\b|<|\bbelow\b|"
+    r"\bunder\s+(\d+(\.\d+)?\s*(%|percent|kg|lb)|"
     r"(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
-    "more than": r"\bmore than\b|\bgreater than\b|>|\babove\b|\bexceed|\bbeyond\b|\bover\s+(\d+(\.\d+)?\s*"
+    "more than": r"\bmore than\b|\bgreater than\b|\blonger than\b|>|\babove\b|\bexceed|\bbeyond\b|"
+    r"\bover\s+(\d+(\.\d+)?\s*"
     r"(%|percent|kg|lb)|(a|one|two)\s+(third|quarter|half)|half\b|(two|three)-quarters)",
     # "or more" is a limit after a count ("two or more"), not before an adjective ("or more intense doses")
     "at least": r"\bat least\b|≥|\bor (?:more(?!\s+[a-z]+(?:ive|ense|(?<!m)ent|ous|ful|able|ible|ic)\b)|greater|higher|"
@@ -62,8 +64,8 @@ QUALIFIERS = {
     r"\band (?:under|younger)\b|\bnot to exceed\b|\bmaximum\b",
     "approximately": r"\bapproximately\b|\babout\b|\baround\b|\broughly\b|\bnearly\b|\balmost\b|\bestimated\b",
     "exactly": r"\bexactly\b|\bprecisely\b",
-    "all": r"(?-i:\b[Aa]ll\b)(?:(?<!\bin all)|(?=\s+[a-z]))|\bevery\b|\balways\b",
-    "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|\bfew\b|\bfewer\b",
+    "all": r"(?-i:\b[Aa]ll\b)(?:(?<!\bin all)|(?=\s+[a-z0-9]))|\bevery\b|\balways\b",
+    "majority": r"\bmajority\b|\bmost\b", "minority": r"\bminority\b|(?<!\ba )\bfew\b|\bfewer\b",
     "may": r"\bmay\b|\bmight\b|\bcould\b|\bpossibly\b", "superior": r"\bsuperior\b|\bbetter\b|\bbest\b|\bimproved\b",
     "inferior": r"\binferior\b|\bworse\b|\bworst\b|\bpoorer\b|\bpoorest\b|\blower\b|\blowest\b",
     "higher": r"\bhigher\b|\bhighest\b|\bincreased?\b",

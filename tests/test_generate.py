@@ -296,6 +296,15 @@ def test_the_thesaurus_pairs_only_words_that_list_each_other_and_is_fail_closed_
     ("Children get 52 mg/m2/day, while adults get no more than 40 mg/m2/day in hospital under close monitoring "
      "[1].", "In children the dosage is 52 mg/m2/day; adult patients are treated at a lower dose, no more than "
      "40 mg/m2/day.", False),
+    # "a few" is some, not few; "all 30 domains" is all; "longer than one year" is "more than one year"
+    ("Relapse can come a few months to years after remission [1].",
+     "Relapse of leukemia may occur several months to years after the initial remission.", True),
+    ("Quality of life was better in every domain but one [1].",
+     "HRQL was improved in all 30 domains except financial difficulties.", True),
+    ("Quality of life was better in every domain but one [1].",
+     "HRQL was improved in 29 of 30 domains.", False),
+    ("None of them lived more than one year [1].", "None of the patients survived longer than one year.", True),
+    ("None of them lived less than one year [1].", "None of the patients survived longer than one year.", False),
     # a superlative keeps its direction: "best" is "better", "worst" is not
     ("The longer the first remission, the better the outlook [1].",
      "Patients with the longest duration of first remission tend to have the best outcomes.", True),
