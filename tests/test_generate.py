@@ -344,7 +344,7 @@ def test_the_adversarial_set_changed_numbers_units_and_wrong_citations_are_all_c
     for label in ("number", "unit", "wrong_citation"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
     assert m["fabrications_caught"] == 1.0, m["misses"]  # since session 10 (a comparison keeps its sides)
-    assert m["faithful_kept"] >= 0.82  # session 15: 0.583 -> 0.803; session 16: 0.827
+    assert m["faithful_kept"] >= 0.86  # session 15: 0.583 -> 0.803; session 16: 0.827; session 17: 0.866
 
 
 def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citations_are_all_caught(
@@ -353,7 +353,7 @@ def test_the_second_adversarial_set_swapped_drugs_numbers_units_and_wrong_citati
     m = _measured(fake_assistant, "adversarial2", 200)
     for label in ("number", "unit", "drug", "wrong_citation", "added_claim", "population"):
         assert m["labels"][label]["kept"] == 0, (label, m["misses"])
-    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.87  # session 15: 0.78 -> 0.86; 16: 0.88, 0.99
+    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.90  # s15: 0.78 -> 0.86; 16: 0.88; 17: 0.91
 
 
 def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_passages_are_all_caught(
@@ -363,7 +363,7 @@ def test_the_third_adversarial_set_changed_numbers_drugs_added_claims_and_wrong_
     m = _measured(fake_assistant, "adversarial3", 220)
     for label in ("number", "drug", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.65  # s15: 0.455 -> 0.618; s16: 0.655
+    assert m["fabrications_caught"] == 1.0 and m["faithful_kept"] >= 0.70  # s15: 0.455 -> 0.618; s16: 0.655; s17: 0.709
 
 
 def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(
@@ -373,7 +373,7 @@ def test_the_fourth_adversarial_set_changed_numbers_drugs_and_wrong_passages_are
     m = _measured(fake_assistant, "adversarial4", 220)
     for label in ("number", "drug", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.80  # s15: 0.564 -> 0.764; s16: 0.809, 0.991
+    assert m["fabrications_caught"] >= 0.99 and m["faithful_kept"] >= 0.81  # s15: 0.564; s16: 0.809; s17: 0.818
 
 
 def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passages_are_all_caught(
@@ -383,7 +383,7 @@ def test_the_fifth_adversarial_set_changed_numbers_added_claims_and_wrong_passag
     m = _measured(fake_assistant, "adversarial5", 220)
     for label in ("number", "wrong_passage", "added_claim"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.91 and m["faithful_kept"] >= 0.48  # session 16: 0.482
+    assert m["fabrications_caught"] >= 0.92 and m["faithful_kept"] >= 0.48  # session 16: 0.482 / 0.918; 17: 0.927
 
 
 def test_the_sixth_adversarial_set_changed_numbers_and_wrong_passages_are_all_caught(fake_assistant: Any) -> None:
@@ -392,7 +392,17 @@ def test_the_sixth_adversarial_set_changed_numbers_and_wrong_passages_are_all_ca
     m = _measured(fake_assistant, "adversarial6", 220)
     for label in ("number", "wrong_passage"):
         assert m["labels"][label]["kept"] == 0, label
-    assert m["fabrications_caught"] >= 0.90 and m["faithful_kept"] >= 0.71  # session 16: 0.718
+    assert m["fabrications_caught"] >= 0.90 and m["faithful_kept"] >= 0.74  # session 16: 0.718; session 17: 0.745
+
+
+def test_the_seventh_adversarial_set_changed_numbers_drugs_and_wrong_passages_are_all_caught(
+        fake_assistant: Any) -> None:
+    """adversarial7 (220 sentences, written in session 17 at the start, never read; first run in
+    evals/reports/baseline/adversarial7-untuned: faithful kept 0.627, caught 0.927 with session 16's rules)."""
+    m = _measured(fake_assistant, "adversarial7", 220)
+    for label in ("number", "drug", "wrong_passage"):
+        assert m["labels"][label]["kept"] == 0, label
+    assert m["fabrications_caught"] >= 0.93 and m["faithful_kept"] >= 0.65  # session 17: 0.655 / 0.936
 
 
 def test_ask_stream_shows_checked_sentences_one_by_one_then_the_final_answer(llm_assistant: Any) -> None:
