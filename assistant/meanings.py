@@ -97,23 +97,14 @@ SMALL = re.compile(r"\b(?:little|slight(?:ly)?|small|minimal(?:ly)?|modest(?:ly)
                    re.I)
 
 
-def _polarities(sentence: str, part: str) -> tuple[int, int] | None:
-    """Whether each of the two ends up negative (1) or not (0), counting the negations said in words and those a
-    verb carries, where a verb carries one on either side (None where none does)."""
-    la, lb = len(LEXICAL_NEGATION.findall(sentence)), len(LEXICAL_NEGATION.findall(part))
-    if not (la or lb):
-        return None
-    return (_negations(sentence) + la) % 2, (_negations(part) + lb) % 2
-
-
 def _same_polarity(sentence: str, part: str) -> bool:
     """One of the two says a negation in words and the other only by a verb that carries one, and both end up
     negative (or both positive): "taking care not to contaminate" for "care must be taken to avoid contaminating"."""
-    if (_negations(sentence) == 0) == (_negations(part) == 0):
+    na, nb = _negations(sentence), _negations(part)
+    if (na == 0) == (nb == 0):
         return False
-    p = _polarities(sentence, part)
-    return p is not None and p[0] == p[1] and bool(LEXICAL_NEGATION.search(sentence if not _negations(sentence)
-                                                                          else part))
+    la, lb = len(LEXICAL_NEGATION.findall(sentence)), len(LEXICAL_NEGATION.findall(part))
+    return bool(la if na == 0 else lb) and (na + la) % 2 == (nb + lb) % 2
 
 
 def _negations(text: str) -> int:
